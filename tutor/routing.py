@@ -1,0 +1,5 @@
+"""Websocket URL routes."""
+
+from django.urls import path
+
+websocket_urlpatterns: list = []
