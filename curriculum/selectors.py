@@ -1,0 +1,81 @@
+"""Reads on the curriculum side, always scoped to what the asking user may see."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
+
+from .models import Classroom, Curriculum, Enrollment, IngestionJob, PracticeQuestion, Topic, Unit
+
+TEACHER_GROUP = "teacher"
+
+
+def user_is_teacher(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_staff or user.groups.filter(name=TEACHER_GROUP).exists())  # type: ignore[attr-defined]
+
+
+def curriculum_list() -> QuerySet[Curriculum]:
+    """The catalogue: every curriculum a student could enrol in."""
+    return Curriculum.objects.annotate(unit_count=Count("units", distinct=True)).order_by("title")
+
+
+def curriculum_get(*, slug: str) -> Curriculum | None:
+    return Curriculum.objects.filter(slug=slug).first()
+
+
+def curriculum_list_for_student(*, user: AbstractBaseUser) -> QuerySet[Curriculum]:
+    return Curriculum.objects.filter(enrollments__student=user).order_by("title")
+
+
+def curriculum_can_study(*, user: AbstractBaseUser | AnonymousUser, curriculum: Curriculum) -> bool:
+    """Students must be enrolled; staff and teachers of a class on it may also query it."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:  # type: ignore[union-attr]
+        return True
+    return (
+        Enrollment.objects.filter(student=user, curriculum=curriculum).exists()
+        or Classroom.objects.filter(teacher=user, curriculum=curriculum).exists()
+        or curriculum.owner_id == user.pk
+    )
+
+
+def curriculum_can_edit(*, user: AbstractBaseUser | AnonymousUser, curriculum: Curriculum) -> bool:
+    """Uploads: staff, the curriculum's owner, or a teacher with a class on it."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:  # type: ignore[union-attr]
+        return True
+    if not user_is_teacher(user=user):
+        return False
+    return curriculum.owner_id == user.pk or Classroom.objects.filter(teacher=user, curriculum=curriculum).exists()
+
+
+def unit_list(*, curriculum: Curriculum) -> QuerySet[Unit]:
+    return Unit.objects.filter(curriculum=curriculum).annotate(topic_count=Count("topics")).order_by("position")
+
+
+def unit_get(*, unit_id: int) -> Unit | None:
+    return Unit.objects.select_related("curriculum").filter(pk=unit_id).first()
+
+
+def topic_list(*, unit: Unit) -> QuerySet[Topic]:
+    return Topic.objects.filter(unit=unit).order_by("position")
+
+
+def topic_get(*, topic_id: int) -> Topic | None:
+    return Topic.objects.select_related("unit__curriculum").filter(pk=topic_id).first()
+
+
+def practice_question_list(*, curriculum: Curriculum, multiple_choice_only: bool = False) -> QuerySet[PracticeQuestion]:
+    qs = PracticeQuestion.objects.filter(topic__unit__curriculum=curriculum).select_related("topic__unit")
+    if multiple_choice_only:
+        qs = qs.filter(~Q(choices=[]), answer_index__isnull=False)
+    return qs.order_by("topic__unit__position", "topic__position", "id")
+
+
+def ingestion_job_get(*, user: AbstractBaseUser, job_id: int) -> IngestionJob | None:
+    qs = IngestionJob.objects.select_related("curriculum")
+    if not user.is_staff:  # type: ignore[attr-defined]
+        qs = qs.filter(created_by=user)
+    return qs.filter(pk=job_id).first()

@@ -1,0 +1,92 @@
+"""factory_boy factories shared by the whole suite."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from curriculum.models import Chunk, Classroom, Curriculum, Enrollment, SyllabusDocument, Topic, Unit
+from curriculum.selectors import TEACHER_GROUP
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"student{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+
+class TeacherFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"teacher{n}")
+
+    @factory.post_generation
+    def teacher_group(self, create, extracted, **kwargs):
+        if create:
+            group, _ = Group.objects.get_or_create(name=TEACHER_GROUP)
+            self.groups.add(group)
+
+
+class CurriculumFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Curriculum
+
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    title = factory.Sequence(lambda n: f"Course {n}")
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    curriculum = factory.SubFactory(CurriculumFactory)
+    title = factory.Sequence(lambda n: f"Unit {n}")
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    unit = factory.SubFactory(UnitFactory)
+    title = factory.Sequence(lambda n: f"Topic {n}")
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class SyllabusDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyllabusDocument
+
+    topic = factory.SubFactory(TopicFactory)
+    source_id = factory.Sequence(lambda n: f"m{10000 + n}")
+    title = factory.LazyAttribute(lambda d: d.topic.title)
+    text = "Placeholder text."
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class ChunkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Chunk
+
+    document = factory.SubFactory(SyllabusDocumentFactory)
+    curriculum = factory.LazyAttribute(lambda c: c.document.topic.unit.curriculum)
+    position = factory.Sequence(lambda n: n)
+    text = "Placeholder chunk."
+
+
+class ClassroomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Classroom
+
+    teacher = factory.SubFactory(TeacherFactory)
+    curriculum = factory.SubFactory(CurriculumFactory)
+    name = factory.Sequence(lambda n: f"Class {n}")
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    student = factory.SubFactory(UserFactory)
+    curriculum = factory.SubFactory(CurriculumFactory)
