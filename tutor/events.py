@@ -1,0 +1,77 @@
+"""What the tutor service emits while answering; the websocket and REST layers only format these.
+
+Only ``SentenceReleased`` carries sentence text shown as verified. A sentence that failed
+verification arrives as ``SentenceFlagged``: with the curriculum's "mark" policy its text is
+included to be shown marked "not in your syllabus"; with "withhold" it is not.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, kw_only=True)
+class Citation:
+    chunk_id: int
+    topic: str
+    module: str
+    """Source document id (the OpenStax module id, e.g. "m66374")."""
+    marker: int | None = None
+    """The [n] passage number the answer used, when it came from a marker."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accepted:
+    type: Literal["accepted"] = "accepted"
+    message_id: int
+    conversation_id: int
+    client_msg_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentenceReleased:
+    type: Literal["sentence"] = "sentence"
+    index: int
+    text: str
+    verdict: Literal["supported"] | None
+    """None only when verification is switched off (never for a student-facing deployment)."""
+    citations: list[Citation] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentenceFlagged:
+    type: Literal["flagged"] = "flagged"
+    index: int
+    reason: Literal["unsupported", "contradicted"]
+    text: str | None
+    """The sentence, shown marked "not in your syllabus" (policy "mark"); None when withheld."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Done:
+    type: Literal["done"] = "done"
+    message_id: int
+    status: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failed:
+    type: Literal["error"] = "error"
+    code: str
+    """Machine-readable: "llm_unavailable", "llm_timeout", "cancelled", "internal", ..."""
+    message: str
+    """Human-readable, safe to show to the student."""
+    message_id: int | None = None
+    retryable: bool = True
+
+
+AnswerEvent = Accepted | SentenceReleased | SentenceFlagged | Done | Failed
+
+
+class TutorInputError(Exception):
+    """A request the tutor refuses before doing any work (nothing is saved)."""
+
+    def __init__(self, *, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
