@@ -122,6 +122,12 @@ CHROMA_PATH = Path(env("CHROMA_PATH", default=str(VAR_DIR / "chroma")))
 # Collections are namespaced so that two deployments (or test runs) can share one Chroma server.
 CHROMA_COLLECTION_PREFIX = env("CHROMA_COLLECTION_PREFIX", default="veritutor")
 
+# --- Embeddings: all-MiniLM-L6-v2, offline -------------------------------------------------------
+# "onnx-int8" (fast, default) or "sentence-transformers" (PyTorch float32, the reference).
+EMBEDDING_BACKEND = env("EMBEDDING_BACKEND", default="onnx-int8")
+# Where the int8 ONNX export is cached (built from the bundled weights on first use or `make setup`).
+EMBEDDING_CACHE_DIR = Path(env("EMBEDDING_CACHE_DIR", default=str(VAR_DIR / "models")))
+
 # --- LLM ---------------------------------------------------------------------------------------
 LLM_BACKEND = env("LLM_BACKEND", default="embedded")  # "embedded" | "openai"
 LLM_BASE_URL = env("LLM_BASE_URL", default="")
