@@ -1,0 +1,284 @@
+"""Chat completion in-process with llama-cpp-python: the default, needing no server.
+
+llama.cpp's Llama object is neither re-entrant nor thread-safe, and generation blocks for the whole
+answer. So each model lives on one dedicated worker thread (a single-thread executor, plus a lock
+for anyone who reaches the object another way); the event loop only waits on an asyncio.Queue that
+the worker feeds through loop.call_soon_threadsafe, one text delta per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from llm.client import SchemaT
+from llm.errors import LLMConfigurationError, LLMRequestError, LLMUnavailableError
+from llm.structured_output import parse_structured, response_format_for
+from llm.types import (
+    ChatMessage,
+    FinishReason,
+    GenerationOptions,
+    StreamEvent,
+    StreamStats,
+    TokenStream,
+    finish_reason_from,
+    validate_messages,
+)
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmbeddedBackendConfig:
+    """Which GGUF to run and with what resources."""
+
+    model_path: Path
+    """The GGUF file (see llm.model_files.smollm2_gguf_path)."""
+    model_name: str
+    """Name reported as ChatClient.model_name."""
+    context_tokens: int = 8192
+    """llama.cpp context window (prompt + answer); SmolLM2 was trained at 8192."""
+    threads: int = 0
+    """CPU threads for generation and prompt evaluation; 0 means every core this process may use."""
+    read_timeout_s: float = 30.0
+    """Longest wait for the next token, including time queued behind other generations: the same
+    promise the openai backend makes, so a busy process fails clearly instead of hanging."""
+
+    def __post_init__(self) -> None:
+        if self.context_tokens < 256:
+            raise LLMConfigurationError(f"LLM_CONTEXT_TOKENS must be >= 256, got {self.context_tokens}")
+        if self.threads < 0:
+            raise LLMConfigurationError(f"LLM_THREADS must be >= 0, got {self.threads}")
+        if self.read_timeout_s <= 0:
+            raise LLMConfigurationError("LLM_READ_TIMEOUT_S must be positive")
+
+    @property
+    def effective_threads(self) -> int:
+        if self.threads:
+            return self.threads
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _ModelSlot:
+    """One loaded GGUF per process: its worker thread, its lock and the lazily built Llama."""
+
+    def __init__(self, config: EmbeddedBackendConfig, loader: ModelLoader | None = None) -> None:
+        self.config = config
+        self._loader = loader or _load_llama
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-embedded")
+        self.lock = threading.Lock()
+        self._llama: Llama | None = None
+
+    def llama(self) -> Llama:
+        """The model, loaded on first use; call with self.lock held, from the worker thread."""
+        if self._llama is None:
+            self._llama = self._loader(self.config)
+        return self._llama
+
+
+ModelLoader = Callable[[EmbeddedBackendConfig], "Llama"]
+
+
+def _load_llama(config: EmbeddedBackendConfig) -> Llama:
+    from llama_cpp import Llama  # deferred: loading the shared library takes ~0.5 s
+
+    threads = config.effective_threads
+    logger.info("loading %s (n_ctx=%d, threads=%d)", config.model_path, config.context_tokens, threads)
+    return Llama(
+        model_path=str(config.model_path),
+        n_ctx=config.context_tokens,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+
+
+_slots: dict[tuple[Path, int, int], _ModelSlot] = {}
+_slots_lock = threading.Lock()
+
+
+def _slot_for(config: EmbeddedBackendConfig) -> _ModelSlot:
+    # Keyed by what shapes the loaded model, so that every client built from the same settings
+    # shares one copy of the weights and one worker thread per process.
+    key = (config.model_path, config.context_tokens, config.effective_threads)
+    with _slots_lock:
+        slot = _slots.get(key)
+        if slot is None:
+            slot = _slots[key] = _ModelSlot(config)
+        return slot
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: BaseException
+
+
+class _End:
+    pass
+
+
+_END = _End()
+_WorkerItem = StreamEvent | _Failure | _End
+
+
+class EmbeddedChatClient:
+    """ChatClient running a GGUF model in this process."""
+
+    def __init__(self, config: EmbeddedBackendConfig, *, loader: ModelLoader | None = None) -> None:
+        """loader replaces llama_cpp.Llama (unit tests of the threading); it gets a private worker
+        instead of the process-wide one."""
+        if not config.model_path.is_file():
+            raise LLMConfigurationError(f"model file {config.model_path} does not exist")
+        self.config = config
+        self.model_name = config.model_name
+        self._slot = _slot_for(config) if loader is None else _ModelSlot(config, loader)
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.2,
+        stop: Sequence[str] | None = None,
+        seed: int | None = None,
+    ) -> TokenStream:
+        checked = validate_messages(messages)
+        options = GenerationOptions(max_tokens=max_tokens, temperature=temperature, stop=tuple(stop or ()), seed=seed)
+        return TokenStream(self._stream_events(checked, options, response_format=None))
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.2,
+        stop: Sequence[str] | None = None,
+        seed: int | None = None,
+    ) -> str:
+        async with self.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, stop=stop, seed=seed
+        ) as tokens:
+            return await tokens.text()
+
+    async def complete_json(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        schema: type[SchemaT],
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> SchemaT:
+        checked = validate_messages(messages)
+        options = GenerationOptions(max_tokens=max_tokens, temperature=temperature, seed=seed)
+        # llama-cpp-python compiles {"type": "json_object", "schema": ...} into a grammar.
+        response_format = response_format_for(schema, "json_object")
+        async with TokenStream(self._stream_events(checked, options, response_format=response_format)) as tokens:
+            text = await tokens.text()
+        return parse_structured(text, schema)
+
+    async def _stream_events(
+        self,
+        messages: list[ChatMessage],
+        options: GenerationOptions,
+        *,
+        response_format: dict[str, Any] | None,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[_WorkerItem] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def emit(item: _WorkerItem) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is closed: nobody will read the rest
+                cancel.set()
+
+        self._slot.executor.submit(_generate, self._slot, messages, options, response_format, emit, cancel)
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(self.config.read_timeout_s):
+                        item = await queue.get()
+                except TimeoutError:
+                    raise LLMUnavailableError(
+                        "timeout",
+                        f"the embedded model produced no token within {self.config.read_timeout_s:g} s "
+                        "(busy with other requests, or the prompt is very long)",
+                    ) from None
+                if isinstance(item, _End):
+                    return
+                if isinstance(item, _Failure):
+                    raise _translate(item.error) from item.error
+                yield item
+        finally:
+            # Reached on normal end, error, aclose() and task cancellation alike; the worker checks
+            # this flag before each token, so an abandoned answer stops within one token.
+            cancel.set()
+
+
+def _generate(
+    slot: _ModelSlot,
+    messages: list[ChatMessage],
+    options: GenerationOptions,
+    response_format: dict[str, Any] | None,
+    emit: Callable[[_WorkerItem], None],
+    cancel: threading.Event,
+) -> None:
+    """Runs on the slot's worker thread: generate and emit deltas, then stats, then _END."""
+    try:
+        if cancel.is_set():  # abandoned while queued behind another generation
+            return
+        with slot.lock:
+            llama = slot.llama()
+            chunks = cast(
+                Generator[dict[str, Any], None, None],
+                llama.create_chat_completion(
+                    messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                    stream=True,
+                    max_tokens=options.max_tokens,
+                    temperature=options.temperature,
+                    stop=list(options.stop),
+                    seed=options.seed,
+                    response_format=response_format,  # type: ignore[arg-type]
+                ),
+            )
+            delta_count = 0
+            finish: FinishReason | None = None
+            try:
+                for chunk in chunks:
+                    if cancel.is_set():
+                        finish = "cancelled"
+                        break
+                    choice = chunk["choices"][0]
+                    content = choice["delta"].get("content")
+                    if content:
+                        delta_count += 1
+                        emit(content)
+                    if choice.get("finish_reason"):
+                        finish = finish_reason_from(choice["finish_reason"])
+            finally:
+                chunks.close()
+        emit(StreamStats(finish_reason=finish or "other", delta_count=delta_count))
+    except BaseException as exc:  # every failure must reach the waiting coroutine
+        emit(_Failure(exc))
+    finally:
+        emit(_END)
+
+
+def _translate(error: BaseException) -> Exception:
+    message = str(error)
+    # llama-cpp-python: "Requested tokens (N) exceed context window of M"
+    if isinstance(error, ValueError) and "exceed context window" in message:
+        return LLMRequestError(f"the prompt does not fit the model's context window: {message}")
+    return LLMUnavailableError("server_error", f"embedded model failed: {type(error).__name__}: {message}")

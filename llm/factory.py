@@ -1,0 +1,74 @@
+"""Build the configured ChatClient from Django settings, once per process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from llm.client import ChatClient
+from llm.errors import LLMConfigurationError
+
+BACKENDS = ("embedded", "openai")
+
+_client: ChatClient | None = None
+_client_lock = threading.Lock()
+
+
+def chat_client_from_settings(settings: Any) -> ChatClient:
+    """A new client for the LLM_* values of ``settings`` (django.conf.settings or a look-alike).
+
+    Raises LLMConfigurationError naming the setting to fix.
+    """
+    # Backends are imported on demand: `import llm` stays cheap, and a deployment on vLLM never
+    # loads llama.cpp (nor the embedded one the openai client).
+    backend = settings.LLM_BACKEND
+    if backend == "embedded":
+        from llm.embedded_backend import EmbeddedBackendConfig, EmbeddedChatClient
+        from llm.model_files import smollm2_gguf_path
+
+        return EmbeddedChatClient(
+            EmbeddedBackendConfig(
+                model_path=smollm2_gguf_path(),
+                model_name=settings.LLM_MODEL,
+                context_tokens=settings.LLM_CONTEXT_TOKENS,
+                threads=settings.LLM_THREADS,
+                read_timeout_s=settings.LLM_READ_TIMEOUT_S,
+            )
+        )
+    if backend == "openai":
+        if not settings.LLM_BASE_URL:
+            raise LLMConfigurationError(
+                "LLM_BACKEND=openai needs LLM_BASE_URL, e.g. http://127.0.0.1:8000/v1 (see docs/llm.md)"
+            )
+        from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
+
+        return OpenAIChatClient(
+            OpenAIBackendConfig(
+                base_url=settings.LLM_BASE_URL,
+                model=settings.LLM_MODEL,
+                api_key=settings.LLM_API_KEY,
+                connect_timeout_s=settings.LLM_CONNECT_TIMEOUT_S,
+                read_timeout_s=settings.LLM_READ_TIMEOUT_S,
+                max_retries=settings.LLM_MAX_RETRIES,
+                structured_output=settings.LLM_STRUCTURED_OUTPUT,
+            )
+        )
+    raise LLMConfigurationError(f"LLM_BACKEND must be one of {BACKENDS}, got {backend!r}")
+
+
+def get_chat_client() -> ChatClient:
+    """The process-wide ChatClient for django.conf.settings, built on first call."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            from django.conf import settings
+
+            _client = chat_client_from_settings(settings)
+        return _client
+
+
+def reset_chat_client() -> None:
+    """Forget the cached client so that the next get_chat_client() rereads settings (tests)."""
+    global _client
+    with _client_lock:
+        _client = None

