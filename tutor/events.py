@@ -47,6 +47,17 @@ class SentenceFlagged:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Notice:
+    """A reply from the tutor itself, not a claim about the subject (e.g. "not in your syllabus")."""
+
+    type: Literal["notice"] = "notice"
+    kind: Literal["off_syllabus"]
+    text: str
+    topics: list[str] = field(default_factory=list)
+    """The nearest syllabus topics ("Unit › Topic"), to steer the student."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Done:
     type: Literal["done"] = "done"
     message_id: int
@@ -65,7 +76,7 @@ class Failed:
     retryable: bool = True
 
 
-AnswerEvent = Accepted | SentenceReleased | SentenceFlagged | Done | Failed
+AnswerEvent = Accepted | SentenceReleased | SentenceFlagged | Notice | Done | Failed
 
 
 class TutorInputError(Exception):

@@ -141,6 +141,8 @@ LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
 LLM_THREADS = env.int("LLM_THREADS", default=0)  # 0 = all cores
 
 # --- Verification ------------------------------------------------------------------------------
+# Off only for benchmarks that measure the cost of verification; a student never sees unverified text.
+TUTOR_VERIFY_ANSWERS = env.bool("TUTOR_VERIFY_ANSWERS", default=True)
 VERIFIER_LLM_JUDGE = env.bool("VERIFIER_LLM_JUDGE", default=False)
 VERIFIER_JUDGE_BASE_URL = env("VERIFIER_JUDGE_BASE_URL", default="")
 VERIFIER_JUDGE_MODEL = env("VERIFIER_JUDGE_MODEL", default="bespokelabs/Bespoke-MiniCheck-7B")
@@ -152,7 +154,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -173,6 +175,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# --- Tutor delivery (websocket /ws/tutor/ and the REST ask) ---------------------------------------
+# The function that answers a question; the socket benchmark swaps in a paced fake (bench/).
+TUTOR_ANSWER_BACKEND = "tutor.services.tutor_answer_create"
+# Questions per student across all their sockets (sliding window over the cache), same format
+# as DRF rates; defaults to the REST "ask" rate so both doors let a student ask equally often.
+TUTOR_SOCKET_ASK_RATE = env("TUTOR_SOCKET_ASK_RATE", default=REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ask"])
 
 # Uploads: a syllabus PDF or Markdown file; bigger files are refused with a clear error.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)

@@ -1,0 +1,29 @@
+"""Loading the learner context the answer adapts to."""
+
+from asgiref.sync import sync_to_async
+
+from curriculum.models import Topic
+
+from ..models import LearnerProfile, TopicMastery
+from .state import LearnerContext
+
+# Below this mastery a topic counts as weak: the learner has answered fewer than half of its
+# practice questions right (mastery is the learner-model issue's estimate of that rate).
+WEAK_MASTERY = 0.5
+MAX_WEAK_TOPICS = 5
+
+
+@sync_to_async
+def learner_context_load(*, student_id: int | None, curriculum_id: int) -> LearnerContext:
+    if student_id is None:
+        return LearnerContext()
+    profile = LearnerProfile.objects.filter(student_id=student_id).first()
+    weak = (
+        TopicMastery.objects.filter(
+            student_id=student_id, topic__unit__curriculum_id=curriculum_id, mastery__lt=WEAK_MASTERY
+        )
+        .order_by("mastery")
+        .values_list("topic_id", flat=True)[:MAX_WEAK_TOPICS]
+    )
+    titles = tuple(Topic.objects.filter(pk__in=list(weak)).values_list("title", flat=True))
+    return LearnerContext(level=profile.level if profile else LearnerProfile.Level.INTERMEDIATE, weak_topics=titles)

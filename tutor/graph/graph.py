@@ -1,0 +1,35 @@
+"""The answer graph: context → condense → retrieve → draft (streaming sentences) or an off-syllabus reply.
+
+Each drafted sentence leaves the graph as a custom stream event (``{"sentence": DraftSentence}``)
+the moment it is complete, so the verifier checks it while the rest is still being generated.
+"""
+
+from typing import Literal
+
+from langgraph.graph import END, START, StateGraph
+
+from . import nodes
+from .state import AnswerState
+
+
+def route_after_retrieve(state: AnswerState) -> Literal["draft", "answer_off_syllabus"]:
+    return "draft" if state.on_syllabus and state.passages else "answer_off_syllabus"
+
+
+def build_answer_graph():
+    builder = StateGraph(AnswerState)
+    builder.add_node("load_context", nodes.load_context)
+    builder.add_node("condense", nodes.condense)
+    builder.add_node("retrieve", nodes.retrieve)
+    builder.add_node("draft", nodes.draft)
+    builder.add_node("answer_off_syllabus", nodes.answer_off_syllabus)
+    builder.add_edge(START, "load_context")
+    builder.add_edge("load_context", "condense")
+    builder.add_edge("condense", "retrieve")
+    builder.add_conditional_edges("retrieve", route_after_retrieve)
+    builder.add_edge("draft", END)
+    builder.add_edge("answer_off_syllabus", END)
+    return builder.compile()
+
+
+answer_graph = build_answer_graph()

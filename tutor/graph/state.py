@@ -1,0 +1,89 @@
+"""State of the answer graph: one student question on its way to a drafted, sentence-split answer."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class Turn:
+    """One earlier exchange of the conversation."""
+
+    question: str
+    """What the student asked."""
+    answer: str
+    """What the student was shown (released sentences only)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LearnerContext:
+    """What the answer adapts to."""
+
+    level: str = "intermediate"
+    """"beginner", "intermediate" or "advanced": sets depth, vocabulary and examples."""
+    weak_topics: tuple[str, ...] = ()
+    """Titles of topics the student has low mastery of: explained step by step when they come up."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Passage:
+    """A retrieved syllabus passage as the prompt numbers it."""
+
+    number: int
+    """The [n] the model cites it by (1-based)."""
+    chunk_id: int
+    """Chunk primary key."""
+    text: str
+    """The passage text, after removing instruction-like lines."""
+    topic: str
+    """Topic title."""
+    topic_path: str
+    """"Unit › Topic"."""
+    module: str
+    """Source document id (OpenStax module id)."""
+    similarity: float
+    """Cosine similarity of question and passage."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftSentence:
+    """A complete sentence of the draft, handed to the verifier as soon as it is generated."""
+
+    index: int
+    """Position in the answer, from 0."""
+    text: str
+    """The sentence without its [n] markers."""
+    markers: tuple[int, ...] = ()
+    """The passage numbers the model cited in it."""
+
+
+@dataclass(kw_only=True)
+class AnswerState:
+    """The answer graph's state."""
+
+    question: str
+    """The student's question as typed."""
+    curriculum_id: int
+    """The curriculum to answer from; retrieval never leaves it."""
+    curriculum_title: str = ""
+    """Shown in the prompt and in the off-syllabus reply."""
+    student_id: int | None = None
+    """For the learner context; None for anonymous CLI use."""
+    history: list[Turn] = field(default_factory=list)
+    """Earlier turns of this conversation, oldest first."""
+    learner: LearnerContext = field(default_factory=LearnerContext)
+    """Filled by load_context."""
+    standalone_question: str = ""
+    """The question made self-contained using the history (the retrieval query)."""
+    passages: list[Passage] = field(default_factory=list)
+    """Retrieved passages, numbered as in the prompt."""
+    on_syllabus: bool = True
+    """False when nothing in the syllabus is close enough to the question."""
+    nearest_topics: list[str] = field(default_factory=list)
+    """Topic titles offered when the question is off the syllabus."""
+    sentences: list[DraftSentence] = field(default_factory=list)
+    """The drafted answer, sentence by sentence."""
+    notice: str = ""
+    """A system reply that is not a claim about the subject (the off-syllabus message)."""
+    model_name: str = ""
+    """Which LLM wrote the draft."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per node, and first-token / first-sentence times."""

@@ -1,0 +1,379 @@
+"""The tutor's one entry point: ``tutor_answer_create`` (websocket, REST and CLI all call it).
+
+The question is saved before any generation starts, so a failure or a dropped connection never
+loses it. The answer graph drafts sentence by sentence; each sentence is verified as it arrives
+(``verification.pipeline.OrderedVerifier``) and released to the caller in order. Only supported
+sentences are released as sentences; the others are flagged, with their text only when the
+curriculum's policy is to show them marked "not in your syllabus".
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from curriculum.models import Curriculum
+from curriculum.selectors import curriculum_can_study
+from llm.errors import LLMError, LLMRequestError, LLMUnavailableError
+from verification.graph.state import EvidencePassage
+from verification.models import VerificationRecord, VerificationRun
+from verification.pipeline import OrderedVerifier, SentenceVerdict
+
+from .events import (
+    Accepted,
+    AnswerEvent,
+    Citation,
+    Done,
+    Failed,
+    Notice,
+    SentenceFlagged,
+    SentenceReleased,
+    TutorInputError,
+)
+from .graph.graph import answer_graph
+from .graph.nodes import SENTENCE_EVENT
+from .graph.state import AnswerState, DraftSentence, Passage, Turn
+from .models import AnswerSentence, Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+# Long enough for any exam question with context pasted in; beyond it the prompt would crowd out
+# the syllabus passages in a small model's context window.
+MAX_QUESTION_CHARS = 2000
+MAX_CLIENT_MSG_ID_CHARS = 64
+HISTORY_MESSAGES = 6
+
+EventSink = Callable[[AnswerEvent], Awaitable[None]]
+
+
+async def _ignore(_: AnswerEvent) -> None:
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Prepared:
+    message: Message
+    curriculum: Curriculum
+    history: list[Turn]
+
+
+async def tutor_answer_create(
+    *,
+    student: AbstractBaseUser,
+    curriculum_slug: str,
+    question: str,
+    conversation_id: int | None = None,
+    client_msg_id: str = "",
+    on_event: EventSink | None = None,
+    verify: bool | None = None,
+) -> Message:
+    """Answer a student's question from their syllabus, verified sentence by sentence.
+
+    Raises TutorInputError before saving anything when the request is invalid. Otherwise the
+    message is saved and returned completed, or failed (LLM down or slow; retry with
+    ``tutor_answer_retry``), or the CancelledError propagates with the message marked cancelled.
+    """
+    prepared = await _message_create(
+        student=student,
+        curriculum_slug=curriculum_slug,
+        question=question,
+        conversation_id=conversation_id,
+        client_msg_id=client_msg_id,
+    )
+    return await _answer(prepared, on_event=on_event or _ignore, verify=verify)
+
+
+async def tutor_answer_retry(
+    *, student: AbstractBaseUser, message_id: int, on_event: EventSink | None = None, verify: bool | None = None
+) -> Message:
+    """Answer a failed or cancelled message again (same message, same question)."""
+    prepared = await _message_reset(student=student, message_id=message_id)
+    return await _answer(prepared, on_event=on_event or _ignore, verify=verify)
+
+
+async def _answer(prepared: _Prepared, *, on_event: EventSink, verify: bool | None) -> Message:
+    message, curriculum = prepared.message, prepared.curriculum
+    await on_event(
+        Accepted(message_id=message.pk, conversation_id=message.conversation_id, client_msg_id=message.client_msg_id)
+    )
+    verify = settings.TUTOR_VERIFY_ANSWERS if verify is None else verify
+    run = _AnswerRun(message=message, curriculum=curriculum, history=prepared.history, on_event=on_event, verify=verify)
+    try:
+        await run.execute()
+    except asyncio.CancelledError:
+        run.cancel()
+        await _message_finish(message=message, status=Message.Status.CANCELLED, run=run, error=("cancelled", "Cancelled."))
+        raise
+    except LLMError as exc:
+        run.cancel()
+        code, text = _llm_failure(exc)
+        await _message_finish(message=message, status=Message.Status.FAILED, run=run, error=(code, text))
+        await on_event(Failed(code=code, message=text, message_id=message.pk))
+        return message
+    except Exception:
+        run.cancel()
+        logger.exception("answer for message %s failed", message.pk)
+        text = "Something went wrong while answering. Your question is saved; please try again."
+        await _message_finish(message=message, status=Message.Status.FAILED, run=run, error=("internal", text))
+        await on_event(Failed(code="internal", message=text, message_id=message.pk))
+        return message
+    await _message_finish(message=message, status=Message.Status.COMPLETED, run=run, error=None)
+    await on_event(Done(message_id=message.pk, status=message.status, timings=message.timings))
+    return message
+
+
+def _llm_failure(exc: LLMError) -> tuple[str, str]:
+    if isinstance(exc, LLMUnavailableError):
+        return ("llm_timeout" if exc.reason == "timeout" else "llm_unavailable"), exc.student_message
+    if isinstance(exc, LLMRequestError):
+        return "question_too_long", "This question is too long for the tutor to answer; please shorten it."
+    return "llm_unavailable", "The tutor's language model failed while answering. Please try again."
+
+
+class _AnswerRun:
+    """One answer in flight: drives the answer graph and the ordered verifier side by side."""
+
+    def __init__(
+        self, *, message: Message, curriculum: Curriculum, history: list[Turn], on_event: EventSink, verify: bool
+    ) -> None:
+        self.message = message
+        self.curriculum = curriculum
+        self.history = history
+        self.on_event = on_event
+        self.verify = verify
+        self.passages: dict[int, Passage] = {}
+        self.verifier: OrderedVerifier | None = None
+        self.releaser: asyncio.Task | None = None
+        self.verdicts: list[SentenceVerdict] = []
+        self.unverified: list[DraftSentence] = []
+        self.notice = ""
+        self.model_name = ""
+        self.condensed = ""
+        self.timings: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    async def execute(self) -> None:
+        state = AnswerState(
+            question=self.message.question,
+            curriculum_id=self.curriculum.pk,
+            curriculum_title=self.curriculum.title,
+            student_id=self.message.student_id,
+            history=self.history,
+        )
+        async for mode, chunk in answer_graph.astream(state, stream_mode=["custom", "updates"]):
+            if mode == "custom" and SENTENCE_EVENT in chunk:
+                await self._on_sentence(chunk[SENTENCE_EVENT])
+            elif mode == "updates":
+                for node, update in chunk.items():
+                    await self._on_update(node, update or {})
+        if self.verifier is not None:
+            self.verifier.close()
+        if self.releaser is not None:
+            await self.releaser
+        self.timings["total"] = time.perf_counter() - self.started
+
+    async def _on_update(self, node: str, update: dict) -> None:
+        if "timings" in update:
+            self.timings.update(update["timings"])
+        if "standalone_question" in update:
+            self.condensed = update["standalone_question"]
+        if "model_name" in update:
+            self.model_name = update["model_name"]
+        if node == "retrieve":
+            self.passages = {p.number: p for p in update.get("passages", [])}
+            if self.verify:
+                evidence = [
+                    EvidencePassage(chunk_id=p.chunk_id, text=p.text, topic=p.topic, module=p.module)
+                    for p in self.passages.values()
+                ]
+                self.verifier = OrderedVerifier(curriculum_id=self.curriculum.pk, answer_evidence=evidence)
+                self.releaser = asyncio.create_task(self._release())
+        if node == "answer_off_syllabus":
+            self.notice = update.get("notice", "")
+            topics = [p.topic_path for p in self.passages.values()]
+            await self.on_event(Notice(kind="off_syllabus", text=self.notice, topics=list(dict.fromkeys(topics))))
+
+    async def _on_sentence(self, sentence: DraftSentence) -> None:
+        self._mark("first_generated_sentence")
+        if self.verifier is not None:
+            self.verifier.submit(index=sentence.index, sentence=sentence.text)
+            return
+        self.unverified.append(sentence)
+        self._mark("first_released_sentence")
+        citations = [self._citation_for_marker(n) for n in sentence.markers if n in self.passages]
+        await self.on_event(SentenceReleased(index=sentence.index, text=sentence.text, verdict=None, citations=citations))
+
+    async def _release(self) -> None:
+        assert self.verifier is not None
+        async for verdict in self.verifier.results():
+            self.verdicts.append(verdict)
+            if verdict.verdict == "supported":
+                self._mark("first_released_sentence")
+                citations = [Citation(chunk_id=c.chunk_id, topic=c.topic, module=c.module) for c in verdict.citations]
+                await self.on_event(
+                    SentenceReleased(index=verdict.index, text=verdict.text, verdict="supported", citations=citations)
+                )
+            else:
+                shown = verdict.text if self.curriculum.unsupported_policy == Curriculum.UnsupportedPolicy.MARK else None
+                await self.on_event(SentenceFlagged(index=verdict.index, reason=verdict.verdict, text=shown))
+
+    def _citation_for_marker(self, number: int) -> Citation:
+        p = self.passages[number]
+        return Citation(chunk_id=p.chunk_id, topic=p.topic, module=p.module, marker=number)
+
+    def _mark(self, key: str) -> None:
+        self.timings.setdefault(key, time.perf_counter() - self.started)
+
+    def cancel(self) -> None:
+        if self.verifier is not None:
+            self.verifier.cancel()
+        if self.releaser is not None:
+            self.releaser.cancel()
+
+
+# --- persistence (sync ORM, called through sync_to_async) -------------------------------------
+
+
+@sync_to_async
+def _message_create(
+    *, student: AbstractBaseUser, curriculum_slug: str, question: str, conversation_id: int | None, client_msg_id: str
+) -> _Prepared:
+    question = (question or "").strip()
+    if not question:
+        raise TutorInputError(code="empty_question", message="Please type a question.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise TutorInputError(
+            code="question_too_long",
+            message=f"Your question is {len(question)} characters long; please keep it under {MAX_QUESTION_CHARS}.",
+        )
+    if len(client_msg_id) > MAX_CLIENT_MSG_ID_CHARS:
+        raise TutorInputError(code="invalid_client_msg_id", message="client_msg_id is too long (64 characters at most).")
+    curriculum = Curriculum.objects.filter(slug=curriculum_slug).first()
+    if curriculum is None:
+        raise TutorInputError(code="unknown_curriculum", message=f"There is no curriculum '{curriculum_slug}'.")
+    if not curriculum_can_study(user=student, curriculum=curriculum):
+        raise TutorInputError(code="not_enrolled", message=f"You are not enrolled in {curriculum.title}.")
+    if client_msg_id and Message.objects.filter(student=student, client_msg_id=client_msg_id).exists():
+        raise TutorInputError(
+            code="duplicate_client_msg_id", message="This message was already sent; fetch its answer by client_msg_id."
+        )
+    with transaction.atomic():
+        if conversation_id is None:
+            conversation = Conversation.objects.create(student=student, curriculum=curriculum, title=question[:120])
+        else:
+            conversation = Conversation.objects.filter(pk=conversation_id, student=student, curriculum=curriculum).first()
+            if conversation is None:
+                raise TutorInputError(code="unknown_conversation", message="That conversation does not exist.")
+        try:
+            message = Message.objects.create(
+                conversation=conversation,
+                student=student,
+                question=question,
+                client_msg_id=client_msg_id,
+                status=Message.Status.STREAMING,
+            )
+        except IntegrityError as exc:
+            raise TutorInputError(
+                code="duplicate_client_msg_id", message="This message was already sent; fetch its answer by client_msg_id."
+            ) from exc
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    return _Prepared(message=message, curriculum=curriculum, history=_history(message))
+
+
+@sync_to_async
+def _message_reset(*, student: AbstractBaseUser, message_id: int) -> _Prepared:
+    message = Message.objects.select_related("conversation__curriculum").filter(pk=message_id, student=student).first()
+    if message is None:
+        raise TutorInputError(code="unknown_message", message="That message does not exist.")
+    if message.status not in (Message.Status.FAILED, Message.Status.CANCELLED):
+        raise TutorInputError(code="not_retryable", message="Only a failed or cancelled answer can be retried.")
+    with transaction.atomic():
+        message.sentences.all().delete()
+        message.status, message.error_code, message.error_message, message.answer = Message.Status.STREAMING, "", "", ""
+        message.save(update_fields=["status", "error_code", "error_message", "answer"])
+    return _Prepared(message=message, curriculum=message.conversation.curriculum, history=_history(message))
+
+
+def _history(message: Message) -> list[Turn]:
+    earlier = (
+        Message.objects.filter(conversation_id=message.conversation_id, status=Message.Status.COMPLETED, id__lt=message.pk)
+        .order_by("-id")[:HISTORY_MESSAGES]
+    )
+    return [Turn(question=m.question, answer=m.answer) for m in reversed(earlier)]
+
+
+@sync_to_async
+def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tuple[str, str] | None) -> None:
+    with transaction.atomic():
+        rows: list[AnswerSentence] = []
+        if run.verdicts:
+            verification_run = VerificationRun.objects.create(curriculum=run.curriculum)
+            message.verification_run = verification_run
+            records = []
+            for v in run.verdicts:
+                rows.append(
+                    AnswerSentence(
+                        message=message,
+                        index=v.index,
+                        text=v.text,
+                        original_text=v.original if v.revised else "",
+                        verdict=v.verdict,
+                        delivery=_delivery(v, run.curriculum),
+                        score=v.score,
+                        citations=[{"chunk_id": c.chunk_id, "topic": c.topic, "module": c.module} for c in v.citations],
+                    )
+                )
+                records.extend(
+                    VerificationRecord(
+                        run=verification_run,
+                        sentence_index=v.index,
+                        claim_index=r.claim_index,
+                        attempt=r.attempt,
+                        claim=r.claim,
+                        verdict=r.verdict,
+                        score=r.score,
+                        evidence_chunk_ids=list(r.evidence_chunk_ids),
+                        checker_versions={"scorer": r.checker_version},
+                        details={"reasons": list(r.reasons)},
+                        latency_ms=r.latency_ms,
+                    )
+                    for r in v.records
+                )
+            VerificationRecord.objects.bulk_create(records)
+        for s in run.unverified:
+            citations = [run._citation_for_marker(n) for n in s.markers if n in run.passages]
+            rows.append(
+                AnswerSentence(
+                    message=message,
+                    index=s.index,
+                    text=s.text,
+                    verdict=None,
+                    delivery=AnswerSentence.Delivery.RELEASED,
+                    citations=[{"chunk_id": c.chunk_id, "topic": c.topic, "module": c.module} for c in citations],
+                )
+            )
+        AnswerSentence.objects.bulk_create(rows)
+        shown = [r.text for r in sorted(rows, key=lambda r: r.index) if r.delivery == AnswerSentence.Delivery.RELEASED]
+        message.answer = run.notice or " ".join(shown)
+        message.condensed_question = run.condensed
+        message.status = status
+        message.model_name = run.model_name
+        message.timings = {k: round(v, 4) for k, v in run.timings.items()}
+        message.completed_at = timezone.now()
+        message.error_code, message.error_message = error if error else ("", "")
+        message.save()
+
+
+def _delivery(verdict: SentenceVerdict, curriculum: Curriculum) -> str:
+    if verdict.verdict == "supported":
+        return AnswerSentence.Delivery.RELEASED
+    if curriculum.unsupported_policy == Curriculum.UnsupportedPolicy.MARK:
+        return AnswerSentence.Delivery.MARKED
+    return AnswerSentence.Delivery.WITHHELD

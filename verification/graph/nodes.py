@@ -1,0 +1,110 @@
+"""Verifier-graph nodes: plain async functions returning only the fields they change."""
+
+import asyncio
+import time
+
+from curriculum.retrieval import search_chunks_batch
+from llm.errors import LLMError
+from llm.factory import get_chat_client
+
+from ..claims import split_claims
+from ..entailment.scorer import ClaimInput, ClaimScore, ascore_claims
+from ..revision import build_revision_messages, first_sentence
+from .state import ClaimRecord, EvidencePassage, Verdict, VerifyState
+
+# Chunks retrieved per claim on top of the answer's own passages: the model may have drawn a
+# fact from a passage it was given but cited the wrong one, or from nothing at all.
+CLAIM_RETRIEVAL_K = 3
+# One sentence; a revision that runs longer is not a revision of this sentence.
+REVISION_MAX_TOKENS = 60
+REVISION_EVIDENCE_SENTENCES = 4
+
+
+async def split(state: VerifyState) -> dict:
+    return {"claims": split_claims(state.sentence)}
+
+
+async def gather_evidence(state: VerifyState) -> dict:
+    retrieved = await asyncio.to_thread(
+        search_chunks_batch, curriculum_id=state.curriculum_id, queries=state.claims, k=CLAIM_RETRIEVAL_K
+    )
+    seen = {p.chunk_id for p in state.answer_evidence}
+    evidence = list(state.answer_evidence)
+    for results in retrieved:
+        for chunk in results:
+            if chunk.chunk_id not in seen:
+                seen.add(chunk.chunk_id)
+                evidence.append(
+                    EvidencePassage(chunk_id=chunk.chunk_id, text=chunk.text, topic=chunk.topic, module=chunk.module)
+                )
+    return {"evidence": evidence}
+
+
+async def score(state: VerifyState) -> dict:
+    started = time.perf_counter()
+    texts = tuple(p.text for p in state.evidence)
+    scores = await ascore_claims([ClaimInput(text=claim, evidence=texts) for claim in state.claims])
+    latency_ms = (time.perf_counter() - started) * 1000 / max(1, len(scores))
+    records = list(state.records)
+    citations: list[EvidencePassage] = []
+    verdicts: list[Verdict] = []
+    best_text: list[str] = []
+    for i, (claim, result) in enumerate(zip(state.claims, scores, strict=True)):
+        verdict = claim_verdict(result)
+        verdicts.append(verdict)
+        used = tuple(dict.fromkeys(state.evidence[s.passage].chunk_id for s in result.evidence))
+        records.append(
+            ClaimRecord(
+                claim_index=i,
+                attempt=state.attempt,
+                claim=claim,
+                verdict=verdict,
+                score=result.probability,
+                evidence_chunk_ids=used,
+                checker_version=result.checker_version,
+                reasons=tuple(result.layers.checks.reasons()),
+                latency_ms=latency_ms,
+            )
+        )
+        if result.best_evidence is not None:
+            best_text.append(result.best_evidence.text)
+            cited = state.evidence[result.best_evidence.passage]
+            if cited not in citations:
+                citations.append(cited)
+        best_text.extend(s.text for s in result.evidence if s.text not in best_text)
+    sentence_verdict: Verdict = (
+        "supported" if all(v == "supported" for v in verdicts)
+        else "contradicted" if "contradicted" in verdicts
+        else "unsupported"
+    )
+    return {
+        "verdict": sentence_verdict,
+        "score": min((s.probability for s in scores), default=0.0),
+        "citations": citations if sentence_verdict == "supported" else [],
+        "best_evidence_text": best_text[:REVISION_EVIDENCE_SENTENCES],
+        "records": records,
+    }
+
+
+def claim_verdict(result: ClaimScore) -> Verdict:
+    if result.supported:
+        return "supported"
+    checks = result.layers.checks
+    # A changed number or a flipped negation against the closest evidence is a contradiction;
+    # anything else that fails is merely not supported by the syllabus.
+    if checks.number_mismatches or checks.negation_mismatch or checks.antonym_mismatches:
+        return "contradicted"
+    return "unsupported"
+
+
+async def revise(state: VerifyState) -> dict:
+    """One attempt to rewrite the sentence from the evidence only."""
+    messages = build_revision_messages(sentence=state.sentence, evidence=state.best_evidence_text)
+    try:
+        text = await get_chat_client().complete(messages, max_tokens=REVISION_MAX_TOKENS, temperature=0.0)
+    except LLMError as exc:
+        return {"attempt": state.attempt + 1, "revision_error": str(exc)}
+    revised = first_sentence(text)
+    if not revised:
+        return {"attempt": state.attempt + 1, "revision_error": "the revision was empty"}
+    return {"attempt": state.attempt + 1, "sentence": revised}
