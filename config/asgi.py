@@ -2,7 +2,8 @@
 
 Websockets are authenticated (session cookie for the browser, token for mobile) and their Origin
 header is checked against ALLOWED_HOSTS, so a page on another site cannot open a socket with a
-student's cookies.
+student's cookies. Native clients send no Origin; they may connect with a token only
+(tutor/socket_auth.py).
 """
 
 import os
@@ -13,15 +14,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from tutor.routing import websocket_urlpatterns  # noqa: E402
-from tutor.socket_auth import TokenOrSessionAuthMiddlewareStack  # noqa: E402
+from tutor.socket_auth import SameSiteOrNativeOriginValidatorStack, TokenOrSessionAuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameSiteOrNativeOriginValidatorStack(
             TokenOrSessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -2,4 +2,8 @@
 
 from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import TutorConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/tutor/", TutorConsumer.as_asgi(), name="ws-tutor"),
+]

@@ -2,13 +2,25 @@
 
 Mobile clients pass the token as the subprotocol pair ``["token", "<key>"]`` (browsers cannot set
 headers on a websocket) or, where subprotocols are awkward, as ``?token=<key>`` in the query string.
+The subprotocol is preferred: query strings end up in access logs.
+
+Origin rules (the cross-site check a browser cannot bypass):
+
+- an ``Origin`` header naming a host outside ``ALLOWED_HOSTS`` is refused;
+- no ``Origin`` header at all is what native (mobile) clients send; such a connection may
+  authenticate with a token only. Every browser sends ``Origin`` on a websocket handshake, so a
+  page on another site can never reach the session-cookie path this way.
 """
 
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+
+TOKEN_SUBPROTOCOL = "token"
 
 
 @database_sync_to_async
@@ -23,15 +35,28 @@ def _user_for_token(key: str):
 
 def token_from_scope(scope) -> str | None:
     subprotocols = scope.get("subprotocols") or []
-    if len(subprotocols) >= 2 and subprotocols[0] == "token":
+    if len(subprotocols) >= 2 and subprotocols[0] == TOKEN_SUBPROTOCOL:
         return subprotocols[1]
     query = parse_qs(scope.get("query_string", b"").decode())
     tokens = query.get("token")
     return tokens[0] if tokens else None
 
 
+def uses_token_subprotocol(scope) -> bool:
+    """The server must then accept with the subprotocol "token" (clients check it was selected)."""
+    return (scope.get("subprotocols") or [None])[0] == TOKEN_SUBPROTOCOL
+
+
+def _has_origin(scope) -> bool:
+    return any(name == b"origin" for name, _ in scope.get("headers", []))
+
+
 class TokenAuthMiddleware:
-    """Replaces the session user with the token's user when a token is presented."""
+    """Replaces the session user with the token's user when a token is presented.
+
+    Without an Origin header (a native client) the session cookie is not trusted: only a token
+    authenticates such a connection.
+    """
 
     def __init__(self, inner):
         self.inner = inner
@@ -40,8 +65,30 @@ class TokenAuthMiddleware:
         key = token_from_scope(scope)
         if key:
             scope = dict(scope, user=await _user_for_token(key))
+        elif not _has_origin(scope):
+            scope = dict(scope, user=AnonymousUser())
         return await self.inner(scope, receive, send)
 
 
 def TokenOrSessionAuthMiddlewareStack(inner):  # noqa: N802 - mirrors Channels' naming
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+
+
+class SameSiteOrNativeOriginValidator(OriginValidator):
+    """Channels' AllowedHostsOriginValidator, except that a missing Origin (a native client) passes.
+
+    Channels refuses a missing Origin outright, which would lock out the mobile app; the
+    TokenAuthMiddleware above makes sure such a connection cannot use the session cookie.
+    """
+
+    def valid_origin(self, parsed_origin):
+        if parsed_origin is None:
+            return True
+        return self.validate_origin(parsed_origin)
+
+
+def SameSiteOrNativeOriginValidatorStack(inner):  # noqa: N802 - mirrors Channels' naming
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
+    return SameSiteOrNativeOriginValidator(inner, allowed_hosts)

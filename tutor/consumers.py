@@ -1,0 +1,154 @@
+"""The tutor websocket, /ws/tutor/: thin — authenticate, parse a frame, call the tutor service.
+
+Each question runs in its own asyncio task, detached from the socket: its events travel through
+the channel layer to this socket's channel, and a dropped connection only stops the delivery. The
+answer still completes and is saved, so a client that reconnects fetches it over REST by its
+client_msg_id. Wire format: docs/websocket-protocol.md.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import BaseChannelLayer
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from .events import Accepted, AnswerEvent, TutorInputError
+from .rate_limits import ask_rate_limit_take
+from .socket_auth import TOKEN_SUBPROTOCOL, uses_token_subprotocol
+from .socket_protocol import AskFrame, CancelFrame, ProtocolError, error_frame, event_frame, parse_client_frame
+
+logger = logging.getLogger(__name__)
+
+# Close code for a refused handshake; before accept() the ASGI server turns it into HTTP 403.
+CLOSE_UNAUTHENTICATED = 4401
+
+# Detached answer tasks: the event loop only keeps weak references to tasks.
+_answers_in_flight: set[asyncio.Task] = set()
+
+
+def answers_in_flight() -> frozenset[asyncio.Task]:
+    """The answer tasks still running in this process (tests and graceful shutdown wait on them)."""
+    return frozenset(_answers_in_flight)
+
+
+class _SocketSink:
+    """Where an answer's frames go while the socket lives; closing it silences the answer."""
+
+    def __init__(self, deliver: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        self._deliver = deliver
+        self.open = True
+        self.message_id: int | None = None
+
+    async def publish(self, frame: dict[str, Any]) -> None:
+        if not self.open:
+            return
+        try:
+            await self._deliver(frame)
+        except Exception:  # a full or unreachable layer must not abort the answer: it is saved anyway
+            logger.warning("dropped a tutor frame of message %s", self.message_id, exc_info=True)
+
+
+async def _answer_and_relay(*, student, frame: AskFrame, sink: _SocketSink) -> None:
+    answer = import_string(settings.TUTOR_ANSWER_BACKEND)
+
+    async def on_event(event: AnswerEvent) -> None:
+        if isinstance(event, Accepted):
+            sink.message_id = event.message_id
+        await sink.publish(event_frame(event))
+
+    try:
+        await answer(
+            student=student,
+            curriculum_slug=frame.curriculum,
+            question=frame.question,
+            conversation_id=frame.conversation_id,
+            client_msg_id=frame.client_msg_id,
+            on_event=on_event,
+        )
+    except TutorInputError as exc:
+        await sink.publish(error_frame(code=exc.code, message=exc.message))
+    except asyncio.CancelledError:
+        await sink.publish(
+            error_frame(
+                code="cancelled", message="The answer was cancelled.", message_id=sink.message_id, retryable=True
+            )
+        )
+        raise
+    except Exception:
+        logger.exception("answer to %s failed", frame.client_msg_id)
+        await sink.publish(
+            error_frame(
+                code="internal",
+                message="Something went wrong while answering; please try again.",
+                message_id=sink.message_id,
+                retryable=True,
+            )
+        )
+
+
+class TutorConsumer(AsyncJsonWebsocketConsumer):
+    answer_task: asyncio.Task | None = None
+    sink: _SocketSink | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        await self.accept(subprotocol=TOKEN_SUBPROTOCOL if uses_token_subprotocol(self.scope) else None)
+
+    async def disconnect(self, code: int) -> None:
+        # The answer goes on and is saved; only its delivery to this socket stops.
+        if self.sink is not None:
+            self.sink.open = False
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        try:
+            frame = parse_client_frame(text_data, bytes_data)
+        except ProtocolError as exc:
+            await self.send_json(error_frame(code=exc.code, message=exc.message))
+            return
+        if isinstance(frame, CancelFrame):
+            await self._cancel()
+        else:
+            await self._ask(frame)
+
+    async def _ask(self, frame: AskFrame) -> None:
+        if self.answer_task is not None and not self.answer_task.done():
+            await self.send_json(
+                error_frame(code="busy", message="Wait for the current answer (or cancel it) before asking again.")
+            )
+            return
+        decision = await ask_rate_limit_take(user_id=self.scope["user"].pk)
+        if not decision.allowed:
+            await self.send_json(
+                error_frame(
+                    code="rate_limited",
+                    message=f"You are asking faster than the tutor allows; try again in {decision.retry_after_s} s.",
+                    retryable=True,
+                )
+            )
+            return
+        self.sink = _SocketSink(self._deliver_via_layer if self.channel_layer is not None else self.send_json)
+        task = asyncio.create_task(_answer_and_relay(student=self.scope["user"], frame=frame, sink=self.sink))
+        _answers_in_flight.add(task)
+        task.add_done_callback(_answers_in_flight.discard)
+        self.answer_task = task
+
+    async def _cancel(self) -> None:
+        if self.answer_task is None or self.answer_task.done():
+            await self.send_json(error_frame(code="nothing_to_cancel", message="No answer is in progress."))
+            return
+        self.answer_task.cancel()
+
+    async def _deliver_via_layer(self, frame: dict[str, Any]) -> None:
+        layer: BaseChannelLayer = self.channel_layer
+        await layer.send(self.channel_name, {"type": "answer.frame", "frame": frame})
+
+    async def answer_frame(self, message: dict[str, Any]) -> None:
+        """Channel-layer handler: one frame of the answer in flight, on its way to the client."""
+        await self.send_json(message["frame"])
