@@ -6,6 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from config.asgi import application
 from tests.factories import CurriculumFactory, UserFactory
@@ -29,10 +30,10 @@ async def open_socket(token: str | None = None, *, headers=(SAME_SITE,), path: s
     return communicator, connected, detail
 
 
-async def receive_until(communicator, last_type: str, timeout: float = 3) -> list[dict]:
+async def receive_until(communicator, last_type: str, wait_s: float = 3) -> list[dict]:
     frames = []
     while True:
-        frame = await communicator.receive_json_from(timeout=timeout)
+        frame = await communicator.receive_json_from(timeout=wait_s)
         frames.append(frame)
         if frame["type"] in (last_type, "error"):
             return frames
@@ -52,7 +53,7 @@ async def _no_answer_left_running():
 async def test_a_connection_without_credentials_is_refused():
     # given a same-site browser connection with neither session nor token
     # when it connects
-    communicator, connected, _ = await open_socket()
+    _, connected, _ = await open_socket()
     # then the handshake is refused
     assert connected is False
 
@@ -347,9 +348,7 @@ async def test_another_students_limit_is_their_own(token, scripted_answers, sett
     await receive_until(first, "done")
     other = await sync_to_async(UserFactory)()
     await sync_to_async(other.enrollments.create)(curriculum=curriculum)
-    other_token = await sync_to_async(
-        lambda: __import__("rest_framework.authtoken.models").authtoken.models.Token.objects.create(user=other).key
-    )()
+    other_token = (await Token.objects.acreate(user=other)).key
     # when another student asks
     second, _, _ = await open_socket(other_token)
     await second.send_json_to(ask(client_msg_id="a"))
