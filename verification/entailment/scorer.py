@@ -1,0 +1,253 @@
+"""One interface over the three layers: local cross-encoder, deterministic checks, optional judge.
+
+    score_claims([ClaimInput(text=..., evidence=(passage, ...))]) -> [ClaimScore, ...]
+
+The model loads once per process (`get_scorer`); scoring is thread-safe (the torch and tokenizer
+calls are serialised by locks) so async callers can use `ascore_claims` or `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from verification.checks import CheckReport, run_checks
+from verification.checks.negation import best_matching_sentence
+from verification.entailment.combiner import Combiner
+from verification.entailment.cross_encoder import WEIGHTS_DIR, CrossEncoder
+from verification.entailment.evidence import MiniLMEmbedder, SentenceEmbedder, index_passage, select_sentences
+from verification.entailment.features import claim_features
+from verification.entailment.judge import LlmJudge
+
+CHECKS_VERSION = "checks1"
+# WordPiece splits English prose into ~1.35 tokens a word (measured on the dev passages); used to
+# size the evidence window so that claim + window fit the cross-encoder's max_length.
+TOKENS_PER_WORD = 1.35
+# A judge such as MiniCheck-7B is far stronger than the local 22M-parameter model; when it answers
+# it dominates the local layers, which still move borderline cases. Not calibrated (no judge ran
+# on the dev set here); see docs/verifier.md.
+JUDGE_WEIGHT = 0.75
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimInput:
+    text: str
+    """The claim (one answer sentence)."""
+    evidence: tuple[str, ...]
+    """Evidence passages, any length (a whole module is fine); sentences are selected here."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceSentence:
+    passage: int
+    """Index into `ClaimInput.evidence`."""
+    sentence: int
+    """Index of the sentence within that passage (as split by `text.split_sentences`)."""
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerDetails:
+    model_logit: float
+    """Raw cross-encoder logit on (claim, selected evidence window)."""
+    model_probability: float
+    """sigmoid(model_logit): the model alone, uncalibrated."""
+    checks: CheckReport
+    """Deterministic checks (numbers, dates, names, negation)."""
+    local_probability: float
+    """Calibrated P(supported) from model + checks."""
+    judge_probability: float | None = None
+    """LLM judge's P(supported); None when off or failed."""
+    judge_error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimScore:
+    probability: float
+    """Calibrated P(supported) (local layers; mixed with the judge when it answered)."""
+    supported: bool
+    """probability >= threshold."""
+    threshold: float
+    """The operating threshold, chosen for high precision of "supported"."""
+    evidence: tuple[EvidenceSentence, ...]
+    """The selected evidence sentences, in document order, best-matching first is NOT implied."""
+    best_evidence: EvidenceSentence | None
+    """The selected sentence sharing most content with the claim: the citation to show."""
+    layers: LayerDetails
+    checker_version: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    window: str
+    sentences: tuple[EvidenceSentence, ...]
+    passage_text: str
+    vocabulary: frozenset[str]
+
+
+class EntailmentScorer:
+    def __init__(
+        self,
+        *,
+        cross_encoder: CrossEncoder,
+        combiner: Combiner,
+        embedder: SentenceEmbedder | None,
+        judge: LlmJudge | None = None,
+    ) -> None:
+        self.cross_encoder = cross_encoder
+        self.combiner = combiner
+        self.embedder = embedder
+        self.judge = judge
+        version = f"minilm-ce-{cross_encoder.meta.version}+{combiner.version}+{CHECKS_VERSION}"
+        self.checker_version = version + (f"+judge:{judge.model}" if judge else "")
+
+    def prepare(self, claim: ClaimInput) -> _Prepared:
+        """Select the evidence window for a claim (no model call except cached embeddings)."""
+        if not claim.text.strip():
+            raise ValueError("claim text is empty")
+        if not claim.evidence:
+            raise ValueError("claim has no evidence passages")
+        claim_tokens = TOKENS_PER_WORD * len(claim.text.split())
+        budget = max(24, int((self.cross_encoder.meta.max_length - 4 - claim_tokens) / TOKENS_PER_WORD))
+        passage_text = "\n".join(claim.evidence)
+        index = index_passage(passage_text)
+        chosen = select_sentences(claim.text, index, budget_words=budget, embedder=self.embedder)
+        # Newlines always end a sentence, so the joined index is the per-passage indexes end to end.
+        owners = [
+            (p, s) for p, passage in enumerate(claim.evidence) for s in range(len(index_passage(passage).sentences))
+        ]
+        sentences = tuple(
+            EvidenceSentence(passage=owners[i][0], sentence=owners[i][1], text=index.sentences[i])
+            if i < len(owners)
+            else EvidenceSentence(passage=0, sentence=i, text=index.sentences[i])
+            for i in chosen
+        )
+        return _Prepared(
+            window=" ".join(s.text for s in sentences),
+            sentences=sentences,
+            passage_text=passage_text,
+            vocabulary=index.vocabulary,
+        )
+
+    def features(
+        self, claims: Sequence[ClaimInput]
+    ) -> tuple[np.ndarray, list[_Prepared], list[CheckReport], np.ndarray]:
+        prepared = [self.prepare(c) for c in claims]
+        logits = self.cross_encoder.logits([(c.text, p.window) for c, p in zip(claims, prepared, strict=True)])
+        reports = [
+            run_checks(c.text, evidence=p.passage_text, evidence_sentences=[s.text for s in p.sentences])
+            for c, p in zip(claims, prepared, strict=True)
+        ]
+        matrix = (
+            np.stack(
+                [
+                    claim_features(
+                        claim=c.text,
+                        model_logit=float(logit),
+                        report=report,
+                        passage_vocabulary=p.vocabulary,
+                        window_text=p.window,
+                    )
+                    for c, p, report, logit in zip(claims, prepared, reports, logits, strict=True)
+                ]
+            )
+            if claims
+            else np.zeros((0, 0))
+        )
+        return matrix, prepared, reports, logits
+
+    def score_claims(self, claims: Sequence[ClaimInput]) -> list[ClaimScore]:
+        if not claims:
+            return []
+        matrix, prepared, reports, logits = self.features(claims)
+        local = self.combiner.probability(matrix)
+        scores = []
+        for claim, p, report, logit, local_p in zip(claims, prepared, reports, logits, local, strict=True):
+            judge_p, judge_error = None, None
+            probability = float(local_p)
+            if self.judge is not None:
+                result = self.judge.judge(claim=claim.text, evidence=p.window)
+                judge_p, judge_error = result.probability, result.error
+                if judge_p is not None:
+                    probability = _mix(probability, judge_p)
+            best_text = best_matching_sentence(claim.text, [s.text for s in p.sentences])
+            best = next((s for s in p.sentences if s.text == best_text), p.sentences[0] if p.sentences else None)
+            scores.append(
+                ClaimScore(
+                    probability=probability,
+                    supported=probability >= self.combiner.threshold,
+                    threshold=self.combiner.threshold,
+                    evidence=p.sentences,
+                    best_evidence=best,
+                    layers=LayerDetails(
+                        model_logit=float(logit),
+                        model_probability=1.0 / (1.0 + math.exp(-float(logit))),
+                        checks=report,
+                        local_probability=float(local_p),
+                        judge_probability=judge_p,
+                        judge_error=judge_error,
+                    ),
+                    checker_version=self.checker_version,
+                )
+            )
+        return scores
+
+
+def _mix(local: float, judge: float) -> float:
+    def logit(p: float) -> float:
+        p = min(max(p, 1e-4), 1 - 1e-4)
+        return math.log(p / (1 - p))
+
+    z = JUDGE_WEIGHT * logit(judge) + (1 - JUDGE_WEIGHT) * logit(local)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+_scorer: EntailmentScorer | None = None
+_scorer_lock = threading.Lock()
+
+
+def _judge_from_settings() -> LlmJudge | None:
+    from django.conf import settings
+
+    if not settings.configured or not getattr(settings, "VERIFIER_LLM_JUDGE", False):
+        return None
+    return LlmJudge(base_url=settings.VERIFIER_JUDGE_BASE_URL, model=settings.VERIFIER_JUDGE_MODEL)
+
+
+def build_scorer(
+    weights_dir: Path = WEIGHTS_DIR,
+    *,
+    use_embeddings: bool = True,
+    judge: LlmJudge | None = None,
+    combiner: Combiner | None = None,
+) -> EntailmentScorer:
+    return EntailmentScorer(
+        cross_encoder=CrossEncoder(weights_dir),
+        combiner=combiner or Combiner.load(weights_dir),
+        embedder=MiniLMEmbedder() if use_embeddings else None,
+        judge=judge,
+    )
+
+
+def get_scorer() -> EntailmentScorer:
+    """The process-wide scorer, built on first use (model load ~1 s); thread-safe."""
+    global _scorer
+    with _scorer_lock:
+        if _scorer is None:
+            _scorer = build_scorer(judge=_judge_from_settings())
+        return _scorer
+
+
+def score_claims(claims: Sequence[ClaimInput]) -> list[ClaimScore]:
+    return get_scorer().score_claims(claims)
+
+
+async def ascore_claims(claims: Sequence[ClaimInput]) -> list[ClaimScore]:
+    """For async callers (the verifier graph): runs the CPU-bound scoring in a worker thread."""
+    return await asyncio.to_thread(score_claims, claims)
