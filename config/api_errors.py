@@ -3,6 +3,7 @@
 Mobile clients switch on ``code`` and show ``message``; the field errors stay under ``details``.
 """
 
+from rest_framework import serializers
 from rest_framework.views import exception_handler
 
 
@@ -19,5 +20,21 @@ def api_exception_handler(exc, context):
     else:
         message = "The request is not valid." if response.status_code == 400 else str(exc)
         details = detail
-    response.data = {"error": {"code": str(code), "message": message, "details": details}}
+    response.data = api_error_body(code=str(code), message=message, details=details)
     return response
+
+
+def api_error_body(*, code: str, message: str, details=None) -> dict:
+    """The body of an error response built by a view itself (same shape as the handler's)."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """The error body, for the OpenAPI schema."""
+
+    class ErrorSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        message = serializers.CharField()
+        details = serializers.JSONField(allow_null=True)
+
+    error = ErrorSerializer()

@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include("curriculum.urls")),
+    path("", include("tutor.urls")),
 ]
 
 urlpatterns = [

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +36,8 @@ def _curriculum_or_404(slug: str) -> Curriculum:
 
 
 class CurriculumListApi(APIView):
+    pagination_class = LimitOffsetPagination  # also tells the schema that the list is paginated
+
     class OutputSerializer(serializers.Serializer):
         slug = serializers.SlugField()
         title = serializers.CharField()
@@ -44,9 +47,7 @@ class CurriculumListApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True), operation_id="curricula_list")
     def get(self, request):
-        from rest_framework.pagination import LimitOffsetPagination
-
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(curriculum_list(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 

@@ -1,0 +1,322 @@
+"""REST endpoints for the mobile client: accounts, enrolment, asking, and the answer history.
+
+Thin: parse, call one service or selector, format. Asking over REST is the non-streaming twin of
+the websocket: it waits for the whole verified answer.
+"""
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from config.api_errors import ErrorResponseSerializer, api_error_body
+from curriculum.selectors import curriculum_get, curriculum_list_for_student, user_is_teacher
+from curriculum.services import enrollment_create
+
+from .accounts import RegistrationError, student_register
+from .events import TutorInputError
+from .models import AnswerSentence, LearnerProfile, Message
+from .selectors import (
+    conversation_get,
+    conversation_list,
+    message_get,
+    message_get_by_client_id,
+    message_list,
+)
+
+# Refusals the client can act on get the status that says what is wrong; the rest are 400.
+_REFUSAL_STATUS = {
+    "unknown_curriculum": status.HTTP_404_NOT_FOUND,
+    "unknown_conversation": status.HTTP_404_NOT_FOUND,
+    "not_enrolled": status.HTTP_403_FORBIDDEN,
+    "duplicate_client_msg_id": status.HTTP_409_CONFLICT,
+}
+_ERRORS = {
+    400: ErrorResponseSerializer,
+    401: ErrorResponseSerializer,
+    403: ErrorResponseSerializer,
+    404: ErrorResponseSerializer,
+}
+
+
+class TutorRefused(APIException):
+    """A TutorInputError, in the API's error body with the tutor's own code."""
+
+    def __init__(self, error: TutorInputError) -> None:
+        self.status_code = _REFUSAL_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST)
+        super().__init__(detail=error.message, code=error.code)
+
+
+class Paginated(LimitOffsetPagination):
+    pass
+
+
+# --- shared output shapes -------------------------------------------------------------------------
+
+
+class CitationSerializer(serializers.Serializer):
+    chunk_id = serializers.IntegerField()
+    topic = serializers.CharField()
+    module = serializers.CharField()
+    marker = serializers.IntegerField(required=False, allow_null=True)
+
+
+class SentenceSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    text = serializers.SerializerMethodField(help_text="Null for a withheld sentence: only its place is shown.")
+    verdict = serializers.CharField(allow_null=True)
+    delivery = serializers.ChoiceField(choices=AnswerSentence.Delivery.choices)
+    citations = CitationSerializer(many=True)
+
+    def get_text(self, sentence: AnswerSentence) -> str | None:
+        return None if sentence.delivery == AnswerSentence.Delivery.WITHHELD else sentence.text
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    curriculum = serializers.SlugField(source="conversation.curriculum.slug")
+    client_msg_id = serializers.CharField()
+    question = serializers.CharField()
+    answer = serializers.CharField(help_text="The released (verified) sentences, joined.")
+    status = serializers.ChoiceField(choices=Message.Status.choices)
+    error_code = serializers.CharField()
+    error_message = serializers.CharField()
+    timings = serializers.DictField(child=serializers.FloatField())
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    sentences = SentenceSerializer(many=True)
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+class StudentRegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+        password = serializers.CharField(write_only=True, style={"input_type": "password"})
+        email = serializers.EmailField(required=False, default="")
+        level = serializers.ChoiceField(choices=LearnerProfile.Level.choices, default=LearnerProfile.Level.INTERMEDIATE)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        email = serializers.EmailField()
+        token = serializers.CharField(help_text="Send as 'Authorization: Token <token>' (REST) or on the websocket.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 400: ErrorResponseSerializer},
+        operation_id="register",
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            try:
+                user = student_register(**serializer.validated_data)
+            except RegistrationError as exc:
+                raise ValidationError({exc.field: exc.messages}) from exc
+            token = Token.objects.create(user=user)
+        data = {"id": user.pk, "username": user.get_username(), "email": user.email, "token": token.key}
+        return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)
+
+
+class MeDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        email = serializers.EmailField()
+        level = serializers.CharField()
+        is_teacher = serializers.BooleanField()
+
+    @extend_schema(responses={200: OutputSerializer, **_ERRORS}, operation_id="me_retrieve")
+    def get(self, request):
+        profile = LearnerProfile.objects.filter(student=request.user).first()
+        data = {
+            "id": request.user.pk,
+            "username": request.user.get_username(),
+            "email": request.user.email,
+            "level": profile.level if profile else LearnerProfile.Level.INTERMEDIATE,
+            "is_teacher": user_is_teacher(user=request.user),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+# --- enrolment --------------------------------------------------------------------------------------
+
+
+class MyCurriculumListApi(APIView):
+    pagination_class = Paginated
+
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.SlugField()
+        title = serializers.CharField()
+        description = serializers.CharField()
+        unsupported_policy = serializers.CharField()
+
+    @extend_schema(responses={200: OutputSerializer(many=True), **_ERRORS}, operation_id="me_curricula_list")
+    def get(self, request):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(curriculum_list_for_student(user=request.user), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class EnrollmentCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        curriculum = serializers.SlugField(help_text="The slug of the curriculum to study.")
+
+    class OutputSerializer(serializers.Serializer):
+        curriculum = serializers.SlugField(source="curriculum.slug")
+        exam_date = serializers.DateField(allow_null=True)
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **_ERRORS},
+        operation_id="me_enrollments_create",
+        description="Enrol in a curriculum (idempotent: enrolling twice keeps one enrolment).",
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        curriculum = curriculum_get(slug=serializer.validated_data["curriculum"])
+        if curriculum is None:
+            raise NotFound(f"No curriculum '{serializer.validated_data['curriculum']}'.")
+        enrollment = enrollment_create(student=request.user, curriculum=curriculum)
+        return Response(self.OutputSerializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+
+# --- asking -----------------------------------------------------------------------------------------
+
+
+class AnswerCreateApi(APIView):
+    throttle_classes = [UserRateThrottle, ScopedRateThrottle]
+    throttle_scope = "ask"
+
+    class InputSerializer(serializers.Serializer):
+        curriculum = serializers.SlugField()
+        question = serializers.CharField(trim_whitespace=False, allow_blank=True)
+        conversation_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+        client_msg_id = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=64, help_text="Your id for this question."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: MessageSerializer,
+            **_ERRORS,
+            409: OpenApiResponse(ErrorResponseSerializer, description="client_msg_id was already used."),
+            429: ErrorResponseSerializer,
+            503: OpenApiResponse(
+                ErrorResponseSerializer,
+                description="The language model failed; the question is saved (details.message_id).",
+            ),
+        },
+        operation_id="ask",
+        description="Ask a question and wait for the whole verified answer (the websocket streams it instead).",
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answer = import_string(settings.TUTOR_ANSWER_BACKEND)
+        try:
+            message = async_to_sync(answer)(
+                student=request.user,
+                curriculum_slug=serializer.validated_data["curriculum"],
+                question=serializer.validated_data["question"],
+                conversation_id=serializer.validated_data["conversation_id"],
+                client_msg_id=serializer.validated_data["client_msg_id"],
+            )
+        except TutorInputError as exc:
+            raise TutorRefused(exc) from exc
+        if message.status == Message.Status.FAILED:
+            body = api_error_body(
+                code=message.error_code or "llm_unavailable",
+                message=message.error_message or "The tutor could not answer; please try again.",
+                details={"message_id": message.pk, "retryable": True},
+            )
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        message = message_get(student=request.user, message_id=message.pk)
+        return Response(MessageSerializer(message).data)
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+
+class ConversationListApi(APIView):
+    pagination_class = Paginated
+
+    class FilterSerializer(serializers.Serializer):
+        curriculum = serializers.SlugField(required=False, help_text="Only conversations about this curriculum.")
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        curriculum = serializers.SlugField(source="curriculum.slug")
+        title = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        updated_at = serializers.DateTimeField()
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer(many=True), **_ERRORS},
+        operation_id="conversations_list",
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        conversations = conversation_list(
+            student=request.user, curriculum_slug=filters.validated_data.get("curriculum")
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(conversations, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class ConversationMessageListApi(APIView):
+    pagination_class = Paginated
+
+    @extend_schema(responses={200: MessageSerializer(many=True), **_ERRORS}, operation_id="conversations_messages_list")
+    def get(self, request, conversation_id: int):
+        conversation = conversation_get(student=request.user, conversation_id=conversation_id)
+        if conversation is None:
+            raise NotFound("No such conversation.")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(message_list(conversation=conversation), request, view=self)
+        return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+
+
+class MessageDetailApi(APIView):
+    @extend_schema(responses={200: MessageSerializer, **_ERRORS}, operation_id="messages_retrieve")
+    def get(self, request, message_id: int):
+        message = message_get(student=request.user, message_id=message_id)
+        if message is None:
+            raise NotFound("No such message.")
+        return Response(MessageSerializer(message).data)
+
+
+class MessageByClientIdApi(APIView):
+    @extend_schema(
+        responses={200: MessageSerializer, **_ERRORS},
+        operation_id="messages_by_client_id_retrieve",
+        description="The message sent under this client_msg_id: how a client that lost its socket gets the answer.",
+    )
+    def get(self, request, client_msg_id: str):
+        message = message_get_by_client_id(student=request.user, client_msg_id=client_msg_id)
+        if message is None:
+            raise NotFound("No message with that client_msg_id.")
+        return Response(MessageSerializer(message).data)
