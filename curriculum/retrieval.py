@@ -1,0 +1,210 @@
+"""Finding the syllabus passages that answer a question: hybrid dense + BM25 retrieval.
+
+Both retrievers rank a curriculum's chunks on their own, dense (MiniLM vectors in the curriculum's
+Chroma collection) for meaning, BM25 (``curriculum.indexing.lexical``) for exact terms; their
+rankings are merged by reciprocal-rank fusion, which needs no score calibration between the two.
+Every candidate comes from the curriculum's own collection and lexical index, and the final rows
+are re-read from the database filtered by curriculum, so no other curriculum's text can come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from curriculum.indexing import vector_store
+from curriculum.indexing.embeddings import embed_queries
+from curriculum.indexing.lexical import get_lexical_index
+from curriculum.models import Chunk
+
+# How deep each retriever's ranking goes into the fusion: past ~50 a chunk's fused score is too small
+# to reach the top 5, and the HNSW query cost grows with it.
+CANDIDATES = 50
+# Reciprocal-rank fusion constant: 60 is the value of Cormack et al. (2009), robust across corpora;
+# it flattens the difference between rank 1 and rank 5 so that agreement between retrievers wins.
+RRF_K = 60
+# Dense ranks count a little more than lexical ones: on paraphrased questions the vectors are the
+# better judge, and BM25 is there to rescue exact-term matches, not to outvote meaning.
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+# Longest query accepted: a question, not a document (MiniLM reads 256 tokens anyway).
+MAX_QUERY_CHARS = 2_000
+PATH_SEPARATOR = " › "
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrievedChunk:
+    """A passage retrieved for a query, with what a citation needs."""
+
+    chunk_id: int
+    """Chunk primary key."""
+    text: str
+    """The passage text."""
+    score: float
+    """Fused relevance in [0, 1]: 1.0 means ranked first by both retrievers."""
+    similarity: float
+    """Cosine similarity of the query and passage vectors, in [-1, 1]."""
+    topic_id: int
+    """Topic the passage belongs to."""
+    topic: str
+    """Topic title."""
+    unit: str
+    """Unit title."""
+    topic_path: str
+    """"Unit › Topic", for display."""
+    module: str
+    """Source id of the passage's document, e.g. the OpenStax module "m66374"."""
+    document_id: int
+    """SyllabusDocument id."""
+    position: int
+    """Order of the passage within its document."""
+
+
+def search_chunks(
+    *, curriculum_id: int, query: str, k: int = 5, topic_ids: Sequence[int] | None = None
+) -> list[RetrievedChunk]:
+    """The ``k`` passages of the curriculum that best answer ``query``, best first.
+
+    ``topic_ids`` restricts the search to those topics. A curriculum with no chunks gives [].
+    """
+    return search_chunks_batch(curriculum_id=curriculum_id, queries=[query], k=k, topic_ids=topic_ids)[0]
+
+
+def search_chunks_batch(
+    *, curriculum_id: int, queries: Sequence[str], k: int = 5, topic_ids: Sequence[int] | None = None
+) -> list[list[RetrievedChunk]]:
+    """``search_chunks`` for several queries, embedded in one batch; results in query order."""
+    _validate(queries=queries, k=k)
+    if not queries:
+        return []
+    lexical = get_lexical_index(curriculum_id)
+    if len(lexical) == 0:
+        return [[] for _ in queries]
+    query_vectors = embed_queries(queries)
+    candidates = min(max(CANDIDATES, k), len(lexical))
+    dense_rankings = _dense_rankings(curriculum_id, query_vectors, candidates=candidates, topic_ids=topic_ids)
+    fused_per_query = []
+    for query, dense in zip(queries, dense_rankings, strict=True):
+        lexical_ranking = [hit.chunk_id for hit in lexical.search(query, limit=candidates, topic_ids=topic_ids)]
+        fused_per_query.append(_fuse(dense=[chunk_id for chunk_id, _ in dense], lexical=lexical_ranking)[:k])
+    similarities = _similarities(curriculum_id, query_vectors, dense_rankings, fused_per_query)
+    rows = _load_rows(curriculum_id, {chunk_id for fused in fused_per_query for chunk_id, _ in fused})
+    return [
+        [
+            _retrieved(rows[chunk_id], score=score, similarity=similarity[chunk_id])
+            for chunk_id, score in fused
+            if chunk_id in rows
+        ]
+        for fused, similarity in zip(fused_per_query, similarities, strict=True)
+    ]
+
+
+def _validate(*, queries: Sequence[str], k: int) -> None:
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}.")
+    for query in queries:
+        if not query.strip():
+            raise ValueError("The query is empty.")
+        if len(query) > MAX_QUERY_CHARS:
+            raise ValueError(f"The query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are accepted.")
+
+
+def _dense_rankings(
+    curriculum_id: int, query_vectors: np.ndarray, *, candidates: int, topic_ids: Sequence[int] | None
+) -> list[list[tuple[int, float]]]:
+    """Per query, (chunk id, cosine similarity) best first."""
+    collection = vector_store.get_collection(curriculum_id, create=False)
+    if collection is None:
+        return [[] for _ in range(len(query_vectors))]
+    where = {"topic_id": {"$in": [int(topic_id) for topic_id in topic_ids]}} if topic_ids is not None else None
+    result = collection.query(
+        query_embeddings=query_vectors,  # type: ignore[arg-type]
+        n_results=candidates,
+        where=where,  # type: ignore[arg-type]
+        include=["distances"],  # type: ignore[list-item]
+    )
+    distances = result["distances"] or []
+    return [
+        [(int(record_id), 1.0 - float(distance)) for record_id, distance in zip(ids, query_distances, strict=True)]
+        for ids, query_distances in zip(result["ids"], distances, strict=True)
+    ]
+
+
+def _fuse(*, dense: Sequence[int], lexical: Sequence[int]) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion, normalised so that first in both lists scores 1.0."""
+    scores: dict[int, float] = {}
+    for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
+        for rank, chunk_id in enumerate(ranking, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    best_possible = (DENSE_WEIGHT + LEXICAL_WEIGHT) / (RRF_K + 1)
+    # Ties (same fused score) go to the better dense rank, then the lower id: reproducible.
+    dense_rank = {chunk_id: rank for rank, chunk_id in enumerate(dense)}
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], dense_rank.get(item[0], len(dense)), item[0]))
+    return [(chunk_id, score / best_possible) for chunk_id, score in ordered]
+
+
+def _similarities(
+    curriculum_id: int,
+    query_vectors: np.ndarray,
+    dense_rankings: list[list[tuple[int, float]]],
+    fused_per_query: list[list[tuple[int, float]]],
+) -> list[dict[int, float]]:
+    """Cosine similarity of each query to each of its results; fetched vectors for lexical-only ones."""
+    similarities = [dict(dense) for dense in dense_rankings]
+    missing = {
+        chunk_id
+        for similarity, fused in zip(similarities, fused_per_query, strict=True)
+        for chunk_id, _ in fused
+        if chunk_id not in similarity
+    }
+    vectors: dict[int, np.ndarray] = {}
+    collection = vector_store.get_collection(curriculum_id, create=False) if missing else None
+    if collection is not None:
+        stored = collection.get(ids=[str(chunk_id) for chunk_id in sorted(missing)], include=["embeddings"])  # type: ignore[list-item]
+        embeddings = stored["embeddings"] if stored["embeddings"] is not None else []
+        vectors = {
+            int(record_id): np.asarray(vector) for record_id, vector in zip(stored["ids"], embeddings, strict=True)
+        }
+    for similarity, fused, query_vector in zip(similarities, fused_per_query, query_vectors, strict=True):
+        for chunk_id, _ in fused:
+            if chunk_id not in similarity:
+                vector = vectors.get(chunk_id)
+                similarity[chunk_id] = float(np.dot(query_vector, vector)) if vector is not None else 0.0
+    return similarities
+
+
+def _load_rows(curriculum_id: int, chunk_ids: set[int]) -> dict[int, Chunk]:
+    chunks = (
+        Chunk.objects.filter(curriculum_id=curriculum_id, id__in=sorted(chunk_ids))
+        .select_related("document__topic__unit")
+        .only(
+            "id",
+            "text",
+            "position",
+            "document__id",
+            "document__source_id",
+            "document__topic__id",
+            "document__topic__title",
+            "document__topic__unit__title",
+        )
+    )
+    return {chunk.id: chunk for chunk in chunks}
+
+
+def _retrieved(chunk: Chunk, *, score: float, similarity: float) -> RetrievedChunk:
+    topic = chunk.document.topic
+    return RetrievedChunk(
+        chunk_id=chunk.id,
+        text=chunk.text,
+        score=round(score, 6),
+        similarity=round(similarity, 6),
+        topic_id=topic.id,
+        topic=topic.title,
+        unit=topic.unit.title,
+        topic_path=f"{topic.unit.title}{PATH_SEPARATOR}{topic.title}",
+        module=chunk.document.source_id,
+        document_id=chunk.document.id,
+        position=chunk.position,
+    )

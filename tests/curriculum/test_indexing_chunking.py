@@ -1,0 +1,117 @@
+from curriculum.indexing import chunking
+from curriculum.indexing.chunking import TextSpan, split_into_chunks, split_into_sentences
+
+
+def _sentence(index: int, words: int) -> str:
+    return " ".join([f"S{index}"] + [f"w{index}x{n}" for n in range(words - 2)] + [f"end{index}."])
+
+
+def test_sentences_are_exact_spans_and_respect_abbreviations():
+    # given text with abbreviations, an initial, a decimal and a question
+    text = "  Diffusion is passive (e.g. perfume in a room). Dr. A. Smith measured 3.5 mM! Is it?\nYes.  "
+
+    # when it is split into sentences
+    sentences = split_into_sentences(text)
+
+    # then each sentence is an exact, trimmed slice of the text
+    assert [s.text for s in sentences] == [
+        "Diffusion is passive (e.g. perfume in a room).",
+        "Dr. A. Smith measured 3.5 mM!",
+        "Is it?",
+        "Yes.",
+    ]
+    assert all(text[s.char_start : s.char_end] == s.text for s in sentences)
+    assert sentences[0].char_start == 2
+
+
+def test_short_paragraph_fits_in_one_chunk_with_exact_offsets():
+    # given a heading followed by a paragraph
+    text = "Diffusion\n\nDiffusion is a passive process. Substances move down their concentration gradient by it."
+
+    # when it is chunked
+    chunks = split_into_chunks(text)
+
+    # then the heading opens the paragraph's chunk, and the span covers the whole text
+    assert chunks == [TextSpan(text=text, char_start=0, char_end=len(text))]
+
+
+def test_long_paragraph_splits_on_sentences_with_one_sentence_overlap():
+    # given a paragraph of six 30-word sentences (the budget is 80 words: two sentences a chunk)
+    sentences = [_sentence(i, 30) for i in range(6)]
+    text = " ".join(sentences)
+
+    # when it is chunked
+    chunks = split_into_chunks(text)
+
+    # then chunks hold two sentences each, consecutive chunks share one, and the spans are exact
+    assert [c.text for c in chunks] == [
+        f"{sentences[0]} {sentences[1]}",
+        f"{sentences[1]} {sentences[2]}",
+        f"{sentences[2]} {sentences[3]}",
+        f"{sentences[3]} {sentences[4]}",
+        f"{sentences[4]} {sentences[5]}",
+    ]
+    assert (chunks[0].char_start, chunks[1].char_start) == (0, len(sentences[0]) + 1)
+    assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
+    assert all(len(c.text.split()) <= chunking.MAX_CHUNK_WORDS for c in chunks)
+
+
+def test_chunks_do_not_cross_paragraphs():
+    # given two paragraphs, each well under the word budget
+    first = "Osmosis moves water across a membrane. It follows the water's concentration gradient closely."
+    second = "Tonicity describes how a solution changes a cell's volume. Cells swell in hypotonic solutions."
+    text = f"{first}\n\n{second}"
+
+    # when it is chunked
+    chunks = split_into_chunks(text)
+
+    # then each paragraph is its own chunk
+    assert chunks == [
+        TextSpan(text=first, char_start=0, char_end=len(first)),
+        TextSpan(text=second, char_start=len(first) + 2, char_end=len(text)),
+    ]
+
+
+def test_short_tail_sentence_joins_the_previous_chunk():
+    # given 40 + 35 words, then a 5-word sentence that would make a chunk of its own
+    sentences = [_sentence(0, 40), _sentence(1, 35), "It is very short indeed."]
+    text = " ".join(sentences)
+
+    # when it is chunked
+    chunks = split_into_chunks(text)
+
+    # then the tail is kept in the last chunk instead of standing alone
+    assert [c.text for c in chunks] == [text]
+
+
+def test_oversized_sentence_is_a_chunk_of_its_own():
+    # given a 100-word sentence between two short ones
+    long_sentence = _sentence(1, 100)
+    text = f"{_sentence(0, 20)} {long_sentence} {_sentence(2, 20)}"
+
+    # when it is chunked
+    chunks = split_into_chunks(text)
+
+    # then the long sentence is never cut, and every chunk is exact
+    assert long_sentence in [c.text for c in chunks]
+    assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
+
+
+def test_run_of_short_paragraphs_closes_a_chunk_of_its_own():
+    # given a list of ten 5-word items followed by a paragraph
+    items = [f"Item {i} is about cells." for i in range(10)]
+    paragraph = "A paragraph follows the list. " + _sentence(9, 20)
+    text = "\n\n".join([*items, paragraph])
+
+    # when it is chunked
+    chunks = split_into_chunks(text)
+
+    # then the items form chunks of their own once they pass the carry limit, and nothing is lost
+    assert chunks[0].text == "\n\n".join(items[:8])
+    assert chunks[-1].text == "\n\n".join([*items[8:], paragraph])
+    assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
+
+
+def test_empty_and_blank_text_give_no_chunks():
+    assert split_into_chunks("") == []
+    assert split_into_chunks(" \n\n \t") == []
