@@ -1,0 +1,30 @@
+from tutor.graph.sentence_stream import SentenceAssembler, split_markers
+
+
+def _assemble(deltas: list[str]) -> list[str]:
+    assembler = SentenceAssembler()
+    out: list[str] = []
+    for delta in deltas:
+        out += assembler.feed(delta)
+    return out + assembler.flush()
+
+
+def test_sentences_are_emitted_as_soon_as_the_next_one_starts():
+    assembler = SentenceAssembler()
+    assert assembler.feed("Cells are small [1].") == []
+    assert assembler.feed(" The") == ["Cells are small [1]."]
+    assert assembler.feed(" nucleus holds DNA.") == []
+    assert assembler.flush() == ["The nucleus holds DNA."]
+
+
+def test_decimals_abbreviations_and_trailing_markers_do_not_split():
+    sentences = _assemble(["The pH", " is 3.5 here,", " e.g. in", " the gut. [2]", " Mitochondria make ATP", "."])
+    assert sentences == ["The pH is 3.5 here, e.g. in the gut. [2]", "Mitochondria make ATP."]
+
+
+def test_markers_are_split_off_and_deduplicated():
+    assert split_markers("Osmosis moves water [1, 2] across membranes [2].") == (
+        "Osmosis moves water across membranes.",
+        (1, 2),
+    )
+    assert split_markers("No citation here.") == ("No citation here.", ())
