@@ -1,9 +1,10 @@
 """The tutor websocket, /ws/tutor/: thin — authenticate, parse a frame, call the tutor service.
 
-Each question runs in its own asyncio task, detached from the socket: its events travel through
-the channel layer to this socket's channel, and a dropped connection only stops the delivery. The
-answer still completes and is saved, so a client that reconnects fetches it over REST by its
-client_msg_id. Wire format: docs/websocket-protocol.md.
+Each question runs in its own asyncio task, detached from the socket: a dropped connection only
+stops the delivery. The answer still completes and is saved, so a client that reconnects fetches
+it over REST by its client_msg_id. Frames go straight to the socket (the task runs in the socket's
+process), or through the channel layer when settings.TUTOR_SOCKET_DELIVERY says so.
+Wire format: docs/websocket-protocol.md.
 """
 
 import asyncio
@@ -133,7 +134,8 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
                 )
             )
             return
-        self.sink = _SocketSink(self._deliver_via_layer if self.channel_layer is not None else self.send_json)
+        via_layer = settings.TUTOR_SOCKET_DELIVERY == "channel_layer" and self.channel_layer is not None
+        self.sink = _SocketSink(self._deliver_via_layer if via_layer else self.send_json)
         task = asyncio.create_task(_answer_and_relay(student=self.scope["user"], frame=frame, sink=self.sink))
         _answers_in_flight.add(task)
         task.add_done_callback(_answers_in_flight.discard)

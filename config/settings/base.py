@@ -103,6 +103,10 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
+    if CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer":
+        # All sockets of one server process share one Redis list, so the default capacity (100)
+        # drops frames as soon as ~100 are in flight across the whole process (bench/results/sockets.md).
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = 10_000
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -184,6 +188,10 @@ TUTOR_ANSWER_BACKEND = "tutor.services.tutor_answer_create"
 # Questions per student across all their sockets (sliding window over the cache), same format
 # as DRF rates; defaults to the REST "ask" rate so both doors let a student ask equally often.
 TUTOR_SOCKET_ASK_RATE = env("TUTOR_SOCKET_ASK_RATE", default=REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ask"])
+# How an answer's frames reach its socket: "direct" (the answer runs in the socket's own process,
+# so it writes to it) or "channel_layer" (through CHANNEL_LAYERS, one hop more per frame). Direct
+# is the measured choice (bench/results/sockets.md); the layer stays for cross-process messages.
+TUTOR_SOCKET_DELIVERY = env("TUTOR_SOCKET_DELIVERY", default="direct")
 
 # Uploads: a syllabus PDF or Markdown file; bigger files are refused with a clear error.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)

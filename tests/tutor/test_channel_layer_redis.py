@@ -54,7 +54,8 @@ async def test_group_send_reaches_every_member(backend):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("backend", LAYERS)
 async def test_an_answer_streams_through_the_redis_layer(backend, settings, token, scripted_answers):
-    # given the socket's channel layer on Redis
+    # given frames delivered through a channel layer on Redis
+    settings.TUTOR_SOCKET_DELIVERY = "channel_layer"
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": backend, "CONFIG": {"hosts": [REDIS_URL]}}}
     assert type(channel_layers["default"]).__name__ == backend.rsplit(".", 1)[1]
     communicator = WebsocketCommunicator(application, "/ws/tutor/", subprotocols=["token", token])

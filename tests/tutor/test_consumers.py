@@ -357,3 +357,20 @@ async def test_another_students_limit_is_their_own(token, scripted_answers, sett
     assert frames[-1]["type"] == "done"
     await first.disconnect()
     await second.disconnect()
+
+
+async def test_frames_can_travel_through_the_channel_layer(token, scripted_answers, settings):
+    # given delivery through the configured channel layer instead of straight to the socket
+    settings.TUTOR_SOCKET_DELIVERY = "channel_layer"
+    communicator, _, _ = await open_socket(token)
+    # when the student asks
+    await communicator.send_json_to(ask(client_msg_id="layer-1"))
+    frames = await receive_until(communicator, "done")
+    # then the same frames arrive, in order
+    assert [(f["type"], f.get("index")) for f in frames] == [
+        ("accepted", None),
+        ("sentence", 0),
+        ("sentence", 1),
+        ("done", None),
+    ]
+    await communicator.disconnect()
