@@ -224,7 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.pidfile.exists():
             print(f"no pidfile at {args.pidfile}; nothing to stop")
             return 0
-        _terminate(int(args.pidfile.read_text().strip()))
+        pid = int(args.pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        # A stale pidfile may name a pid the OS has since given to another program: leave that alone.
+        if cmdline.exists() and b"llama_cpp.server" not in cmdline.read_bytes():
+            print(f"pid {pid} from {args.pidfile} is not a llama_cpp.server; not stopping it")
+        else:
+            _terminate(pid)
         args.pidfile.unlink()
         return 0
 
