@@ -1,0 +1,134 @@
+"""Curriculum REST API: catalogue, tree, search scoped to enrolment, teacher-only uploads with progress."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from curriculum.models import IngestionJob, Topic, Unit
+from tests.factories import ClassroomFactory, EnrollmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _auth(client, user):
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def test_anonymous_requests_are_refused_with_the_error_body(api_client):
+    response = api_client.get("/api/v1/curricula/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_catalogue_and_tree(api_client, imported_mini_book):
+    # given
+    _auth(api_client, UserFactory())
+
+    # when
+    listing = api_client.get("/api/v1/curricula/").json()
+    detail = api_client.get("/api/v1/curricula/mini-physics/").json()
+    unit = Unit.objects.get(title="Motion")
+    unit_detail = api_client.get(f"/api/v1/units/{unit.pk}/").json()
+    topic = Topic.objects.get(title="Acceleration")
+    topic_detail = api_client.get(f"/api/v1/topics/{topic.pk}/").json()
+
+    # then
+    assert [(c["slug"], c["unit_count"]) for c in listing["results"]] == [("mini-physics", 2)]
+    assert [(u["title"], u["part"], u["topic_count"]) for u in detail["units"]] == [
+        ("Motion", "Mechanics", 2),
+        ("Thermodynamics", "", 1),
+    ]
+    assert [t["title"] for t in unit_detail["topics"]] == ["Velocity and Speed", "Acceleration"]
+    assert (topic_detail["unit"], topic_detail["curriculum"]) == ("Motion", "mini-physics")
+
+
+def test_search_needs_enrolment_and_returns_ranked_chunks(api_client, imported_mini_book):
+    # given
+    student = UserFactory()
+    _auth(api_client, student)
+
+    # when not enrolled
+    refused = api_client.get("/api/v1/curricula/mini-physics/search/", {"q": "boiling point of water"})
+
+    # then
+    assert refused.status_code == 403
+
+    # when enrolled
+    EnrollmentFactory(student=student, curriculum=imported_mini_book)
+    results = api_client.get("/api/v1/curricula/mini-physics/search/", {"q": "boiling point of water", "k": 2}).json()
+
+    # then
+    assert len(results) == 2
+    assert results[0]["module"] == "m90003"
+    assert "100 degrees Celsius" in results[0]["text"]
+    assert results[0]["topic_path"] == "Thermodynamics › Heat and Temperature"
+
+
+def test_search_rejects_a_bad_k_with_field_details(api_client, imported_mini_book):
+    student = UserFactory()
+    EnrollmentFactory(student=student, curriculum=imported_mini_book)
+    _auth(api_client, student)
+    response = api_client.get("/api/v1/curricula/mini-physics/search/", {"q": "heat", "k": 500})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["k"]
+
+
+def test_students_cannot_upload(api_client, imported_mini_book):
+    student = UserFactory()
+    EnrollmentFactory(student=student, curriculum=imported_mini_book)
+    _auth(api_client, student)
+    response = api_client.post(
+        "/api/v1/curricula/mini-physics/documents/", {"file": _upload("notes.md", b"# A\n\ntext")}, format="multipart"
+    )
+    assert response.status_code == 403
+
+
+def test_teacher_upload_runs_as_a_job_with_progress(api_client, imported_mini_book):
+    # given a teacher of a class on this curriculum
+    classroom = ClassroomFactory(curriculum=imported_mini_book)
+    _auth(api_client, classroom.teacher)
+    content = b"# Optics\n\n## Lenses\n\nA convex lens converges light rays to a focal point.\n"
+
+    # when (Celery runs eagerly in tests, after the request's transaction commits)
+    accepted = api_client.post("/api/v1/curricula/mini-physics/documents/", {"file": _upload("optics.md", content)}, format="multipart")
+    job = api_client.get(f"/api/v1/ingestion-jobs/{accepted.json()['job_id']}/").json()
+
+    # then
+    assert accepted.status_code == 202
+    assert (job["status"], job["filename"], job["result"]["topics"]) == ("succeeded", "optics.md", 1)
+    assert job["progress_done"] == job["progress_total"] > 0
+    assert Topic.objects.filter(title="Lenses", unit__curriculum=imported_mini_book).exists()
+
+
+def test_broken_upload_fails_the_job_with_a_clear_error(api_client, imported_mini_book):
+    # given
+    classroom = ClassroomFactory(curriculum=imported_mini_book)
+    _auth(api_client, classroom.teacher)
+
+    # when
+    accepted = api_client.post(
+        "/api/v1/curricula/mini-physics/documents/", {"file": _upload("slides.pdf", b"%PDF-1.4 garbage")}, format="multipart"
+    )
+    job = IngestionJob.objects.get(pk=accepted.json()["job_id"])
+
+    # then
+    assert job.status == "failed"
+    assert job.error.startswith("slides.pdf: ")
+
+
+def test_wrong_file_type_is_refused_at_upload(api_client, imported_mini_book):
+    classroom = ClassroomFactory(curriculum=imported_mini_book)
+    _auth(api_client, classroom.teacher)
+    response = api_client.post(
+        "/api/v1/curricula/mini-physics/documents/", {"file": _upload("virus.exe", b"MZ")}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "virus.exe: has an unsupported type" in response.json()["error"]["details"]["file"][0]
+    assert IngestionJob.objects.count() == 0
+
+
+def _upload(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
