@@ -58,4 +58,4 @@ typecheck:
 	$(VENV)/bin/mypy curriculum tutor verification llm config
 
 bench: setup
-	nice -n 5 $(PY) -m bench.run_all
+	nice -n 5 $(PY) bench/run_all.py

@@ -23,6 +23,9 @@ NEAREST_TOPICS = 3
 # small model cannot keep the student waiting.
 MAX_ANSWER_TOKENS = 220
 ANSWER_TEMPERATURE = 0.2
+# Seeded sampling: the same question over the same passages gets the same draft, which makes
+# answers reproducible for teachers and lets benchmarks compare modes on identical text.
+ANSWER_SEED = 7
 SENTENCE_EVENT = "sentence"
 
 
@@ -94,7 +97,9 @@ async def draft(state: AnswerState) -> dict:
         timings.setdefault("first_sentence", time.perf_counter() - started)
         write({SENTENCE_EVENT: sentence})
 
-    async with client.stream(messages, max_tokens=MAX_ANSWER_TOKENS, temperature=ANSWER_TEMPERATURE) as stream:
+    async with client.stream(
+        messages, max_tokens=MAX_ANSWER_TOKENS, temperature=ANSWER_TEMPERATURE, seed=ANSWER_SEED
+    ) as stream:
         async for delta in stream:
             timings.setdefault("first_token", time.perf_counter() - started)
             for raw in assembler.feed(delta):

@@ -1,0 +1,165 @@
+"""The live answer path on the embedded model: verified vs unverified, side by side in one run.
+
+    nice -n 5 .venv/bin/python bench/bench_answer.py [--questions 8] [--out bench/results/answer.md]
+
+Biology 2e is imported into a scratch database and Chroma store (the developer's var/ is only used
+for the cached ONNX embedder). Each question is asked twice through ``tutor_answer_create``, once
+with verification and once without, alternating which goes first so that load drifts hit both;
+generation is seeded, so both modes see the same draft. Reported (medians):
+
+- time to first *generated* sentence, time to first *released* sentence, end-to-end time;
+- the ratios verified ÷ unverified for first released sentence and end to end (targets ≤ 1.15);
+- graph overhead: end-to-end minus LLM drafting and retrieval, as a share of end to end (≤ 5 %);
+- what the verifier did: sentences supported / revised / withheld.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SCRATCH = Path(tempfile.mkdtemp(prefix="veritutor-bench-answer-"))
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH / 'bench.sqlite3'}"
+os.environ["CHROMA_PATH"] = str(SCRATCH / "chroma")
+os.environ["CHROMA_HOST"] = ""
+os.environ["REDIS_URL"] = ""
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from curriculum.models import Curriculum  # noqa: E402
+from curriculum.services import curriculum_import_openstax, enrollment_create  # noqa: E402
+from tutor.models import AnswerSentence  # noqa: E402
+from tutor.services import tutor_answer_create  # noqa: E402
+
+QUESTIONS = [
+    "What is osmosis?",
+    "What do mitochondria do in a cell?",
+    "How does an enzyme speed up a chemical reaction?",
+    "What happens during the light-dependent reactions of photosynthesis?",
+    "What is the difference between mitosis and meiosis?",
+    "What is a codon?",
+    "How do vaccines protect the body?",
+    "What is natural selection?",
+    "What is the function of the cell membrane?",
+    "What are the levels of organization of living things?",
+]
+
+
+def _commit() -> str:
+    try:
+        sha = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True).strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
+        return sha + (" (uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+async def _ask(student, slug: str, question: str, verify: bool):
+    message = await tutor_answer_create(student=student, curriculum_slug=slug, question=question, verify=verify)
+    return message
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer.md")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    result = curriculum_import_openstax(path=settings.DEMO_SYLLABUS_PATH, slug="biology-2e")
+    curriculum = Curriculum.objects.get(pk=result.curriculum_id)
+    student, _ = get_user_model().objects.get_or_create(username="bench")
+    enrollment_create(student=student, curriculum=curriculum)
+
+    # Warm-up: loads the LLM, the embedder and the verifier model once, outside the measurements.
+    asyncio.run(_ask(student, curriculum.slug, "What is a cell?", True))
+
+    rows = []
+    for i, question in enumerate(QUESTIONS[: args.questions]):
+        order = (True, False) if i % 2 == 0 else (False, True)
+        runs = {verify: asyncio.run(_ask(student, curriculum.slug, question, verify)) for verify in order}
+        rows.append((question, runs[True], runs[False]))
+        print(f"{i + 1}/{args.questions} {question}", flush=True)
+
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else float("nan")
+
+    def t(message, key):
+        return message.timings.get(key)
+
+    v_first_gen = med(t(v, "first_generated_sentence") for _, v, _ in rows)
+    v_first_rel = med(t(v, "first_released_sentence") for _, v, _ in rows)
+    u_first_rel = med(t(u, "first_released_sentence") for _, _, u in rows)
+    v_total = med(t(v, "total") for _, v, _ in rows)
+    u_total = med(t(u, "total") for _, _, u in rows)
+    ratio_first = med(
+        t(v, "first_released_sentence") / t(u, "first_released_sentence")
+        for _, v, u in rows
+        if t(v, "first_released_sentence") and t(u, "first_released_sentence")
+    )
+    ratio_total = med(t(v, "total") / t(u, "total") for _, v, u in rows)
+    overhead = med(
+        (t(u, "total") - t(u, "draft") - t(u, "retrieve")) / t(u, "total") for _, _, u in rows if t(u, "draft")
+    )
+    sentences = AnswerSentence.objects.filter(message__in=[v for _, v, _ in rows])
+    supported = sentences.filter(verdict="supported").count()
+    revised = sentences.exclude(original_text="").count()
+    withheld = sentences.exclude(verdict="supported").count()
+    no_release = sum(1 for _, v, _ in rows if t(v, "first_released_sentence") is None)
+
+    lines = [
+        "## Live answer path: verified vs unverified (embedded SmolLM2-135M)",
+        "",
+        f"- Machine: {_cpu()}, {os.cpu_count()} CPUs; Python {platform.python_version()}",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {_commit()}",
+        f"- Workload: {len(rows)} Biology 2e questions, each asked verified and unverified (order alternating), "
+        "seeded generation, one warm-up not counted. Command: `nice -n 5 .venv/bin/python bench/bench_answer.py`",
+        "",
+        "| measure (median) | unverified | verified | ratio (verified ÷ unverified) | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+        f"| time to first generated sentence | — | {v_first_gen * 1000:.0f} ms | — | — |",
+        f"| time to first sentence shown | {u_first_rel * 1000:.0f} ms | {v_first_rel * 1000:.0f} ms | {ratio_first:.2f}× | ≤ 1.15× |",
+        f"| end to end | {u_total * 1000:.0f} ms | {v_total * 1000:.0f} ms | {ratio_total:.2f}× | ≤ 1.15× |",
+        "",
+        f"Graph overhead (end to end − LLM drafting − retrieval, unverified runs): {overhead * 100:.1f} % (target ≤ 5 %).",
+        "",
+        f"Verifier outcome over the {sentences.count()} verified sentences: {supported} supported and shown "
+        f"({revised} of all sentences were revised once), {withheld} withheld; {no_release} of {len(rows)} answers had no "
+        "sentence shown (their first-shown time is excluded from the medians).",
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

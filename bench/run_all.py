@@ -1,0 +1,57 @@
+"""`make bench`: run every benchmark in turn (never in parallel: they share 2 cores) and assemble
+BENCHMARKS.md from their sections in bench/results/.
+
+    .venv/bin/python bench/run_all.py [--only answer verifier ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+# Order = order of the sections in BENCHMARKS.md; each script writes bench/results/<name>.md.
+BENCHES = {
+    "retrieval": ["bench/bench_retrieval.py"],
+    "llm": ["bench/bench_llm.py"],
+    "verifier": ["bench/bench_verifier.py"],
+    "answer": ["bench/bench_answer.py"],
+    "sockets": ["bench/bench_sockets.py"],
+}
+
+
+def assemble() -> None:
+    sections = [(RESULTS / f"{name}.md") for name in BENCHES]
+    body = "\n\n".join(p.read_text().strip() for p in sections if p.exists())
+    header = (
+        "# Benchmarks\n\n"
+        "Measured with `make bench` on the project's reference machine (2 CPU cores, 24 GiB, no GPU). "
+        "Each section states its machine, date and commit; numbers are medians and ratios measured "
+        "side by side in one run.\n"
+        f"Assembled {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+    )
+    (ROOT / "BENCHMARKS.md").write_text(header + body + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", nargs="*", choices=list(BENCHES), default=list(BENCHES))
+    parser.add_argument("--assemble-only", action="store_true")
+    args = parser.parse_args()
+    failed = []
+    if not args.assemble_only:
+        for name in args.only:
+            print(f"=== bench {name}", flush=True)
+            if subprocess.run([sys.executable, *BENCHES[name]], cwd=ROOT).returncode != 0:
+                failed.append(name)
+    assemble()
+    if failed:
+        sys.exit(f"benchmarks failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
