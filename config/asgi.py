@@ -14,9 +14,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from tutor.routing import websocket_urlpatterns  # noqa: E402
 from tutor.socket_auth import SameSiteOrNativeOriginValidatorStack, TokenOrSessionAuthMiddlewareStack  # noqa: E402
+
+if settings.DEBUG:
+    # uvicorn serves no files, so locally (`make run`) Django serves /static/ itself; without
+    # DEBUG, something in front of the app must serve STATIC_ROOT (after collectstatic).
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 application = ProtocolTypeRouter(
     {
