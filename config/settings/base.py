@@ -92,6 +92,8 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = VAR_DIR / "media"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+# Without it Django renders the admin's "logged out" page to students.
+LOGOUT_REDIRECT_URL = "/"
 
 # --- Redis: cache, channel layer and Celery broker; absent -> everything in-process -----------
 REDIS_URL = env("REDIS_URL", default="")
