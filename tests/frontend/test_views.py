@@ -157,6 +157,16 @@ def test_login_page_signs_in_and_goes_home(client, student):
     assert client.session[SESSION_KEY] == str(student.pk)
 
 
+def test_login_with_a_wrong_password_says_so_and_keeps_the_username(client, student):
+    response = client.post("/accounts/login/", {"username": student.username, "password": "wrong"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Please enter a correct username and password." in html
+    assert f'value="{student.username}"' in html
+    assert SESSION_KEY not in client.session
+
+
 def test_logout_signs_out_and_returns_home(client, student):
     # given a signed-in student
     client.force_login(student)
