@@ -27,10 +27,11 @@ TOKEN_SUBPROTOCOL = "token"
 def _user_for_token(key: str):
     from rest_framework.authtoken.models import Token
 
-    try:
-        return Token.objects.select_related("user").get(key=key).user
-    except Token.DoesNotExist:
+    token = Token.objects.select_related("user").filter(key=key).first()
+    # Same rule as DRF's TokenAuthentication: a deactivated account's token no longer works.
+    if token is None or not token.user.is_active:
         return AnonymousUser()
+    return token.user
 
 
 def token_from_scope(scope) -> str | None:

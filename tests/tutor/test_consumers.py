@@ -374,3 +374,13 @@ async def test_frames_can_travel_through_the_channel_layer(token, scripted_answe
         ("done", None),
     ]
     await communicator.disconnect()
+
+
+async def test_a_deactivated_students_token_is_refused(token, enrolled_student):
+    # given a student whose account was deactivated
+    enrolled_student.is_active = False
+    await enrolled_student.asave(update_fields=["is_active"])
+    # when their app connects with its token
+    _, connected, _ = await open_socket(token)
+    # then it is refused
+    assert connected is False
