@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Chunk, Classroom, Curriculum, Enrollment, IngestionJob, PracticeQuestion, SyllabusDocument, Topic, Unit
+from .models import (
+    Chunk,
+    Classroom,
+    Curriculum,
+    Enrollment,
+    IngestionJob,
+    PracticeQuestion,
+    SyllabusDocument,
+    Topic,
+    Unit,
+)
 
 
 class UnitInline(admin.TabularInline):

@@ -154,7 +154,9 @@ class CurriculumSearchApi(APIView):
             raise PermissionDenied("You are not enrolled in this curriculum.")
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        results = search_chunks(curriculum_id=curriculum.pk, query=params.validated_data["q"], k=params.validated_data["k"])
+        results = search_chunks(
+            curriculum_id=curriculum.pk, query=params.validated_data["q"], k=params.validated_data["k"]
+        )
         return Response(self.OutputSerializer(results, many=True).data)
 
 
@@ -169,7 +171,11 @@ class DocumentUploadApi(APIView):
         status = serializers.CharField()
         filename = serializers.CharField()
 
-    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer}, operation_id="documents_upload")
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={202: OutputSerializer},
+        operation_id="documents_upload",
+    )
     def post(self, request, slug: str):
         curriculum = _curriculum_or_404(slug)
         if not curriculum_can_edit(user=request.user, curriculum=curriculum):

@@ -176,7 +176,9 @@ def _document_upsert(*, topic: Topic, data: ParsedTopic) -> tuple[SyllabusDocume
     return document, stale
 
 
-def _chunks_create(*, curriculum: Curriculum, unit: Unit, topic: Topic, document: SyllabusDocument) -> list[IndexedChunk]:
+def _chunks_create(
+    *, curriculum: Curriculum, unit: Unit, topic: Topic, document: SyllabusDocument
+) -> list[IndexedChunk]:
     spans = split_into_chunks(document.text)
     rows = Chunk.objects.bulk_create(
         [
@@ -211,7 +213,12 @@ def _questions_upsert(*, topic: Topic, data: ParsedTopic) -> int:
         PracticeQuestion.objects.update_or_create(
             topic=topic,
             source_id=q.source_id,
-            defaults={"stem": q.stem, "choices": q.choices, "answer_index": q.answer_index, "explanation": q.explanation},
+            defaults={
+                "stem": q.stem,
+                "choices": q.choices,
+                "answer_index": q.answer_index,
+                "explanation": q.explanation,
+            },
         )
     return len(data.questions)
 
@@ -289,7 +296,7 @@ def ingestion_job_run(*, job_id: int) -> IngestionJob:
         )
     except SyllabusImportError as exc:
         IngestionJob.objects.filter(pk=job.pk).update(status=IngestionJob.Status.FAILED, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - the job must record any failure for the teacher
+    except Exception as exc:
         logger.exception("ingestion job %s failed", job.pk)
         IngestionJob.objects.filter(pk=job.pk).update(
             status=IngestionJob.Status.FAILED, error=f"{job.filename}: import failed ({type(exc).__name__}: {exc})"
@@ -315,7 +322,9 @@ def ingestion_job_run(*, job_id: int) -> IngestionJob:
 
 
 @transaction.atomic
-def enrollment_create(*, student: AbstractBaseUser, curriculum: Curriculum, classroom: Classroom | None = None) -> Enrollment:
+def enrollment_create(
+    *, student: AbstractBaseUser, curriculum: Curriculum, classroom: Classroom | None = None
+) -> Enrollment:
     enrollment, _ = Enrollment.objects.get_or_create(
         student=student, curriculum=curriculum, defaults={"classroom": classroom}
     )

@@ -28,7 +28,9 @@ class ScriptedChatClient:
     model_name: str = "scripted-fake"
     prompts: list[list[ChatMessage]] = field(default_factory=list)
 
-    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.2, stop=None, seed=None) -> TokenStream:
+    def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.2, stop=None, seed=None
+    ) -> TokenStream:
         self.prompts.append(list(messages))
 
         async def events() -> AsyncGenerator[str | StreamStats, None]:
@@ -42,7 +44,9 @@ class ScriptedChatClient:
 
         return TokenStream(events())
 
-    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.2, stop=None, seed=None) -> str:
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.2, stop=None, seed=None
+    ) -> str:
         self.prompts.append(list(messages))
         if self.fail_with is not None:
             raise self.fail_with

@@ -14,7 +14,9 @@ def build_pdf(pages: list[str], outline: list[tuple[str, int]] | None = None) ->
     page_ids = []
     for text in pages:
         lines = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in text.split("\n")]
-        ops = b"BT /F1 11 Tf 14 TL 50 750 Td " + b" ".join(f"({line}) Tj T*".encode("latin-1") for line in lines) + b" ET"
+        ops = (
+            b"BT /F1 11 Tf 14 TL 50 750 Td " + b" ".join(f"({line}) Tj T*".encode("latin-1") for line in lines) + b" ET"
+        )
         content = add(b"<< /Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream")
         page_ids.append(
             add(

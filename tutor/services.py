@@ -109,7 +109,9 @@ async def _answer(prepared: _Prepared, *, on_event: EventSink, verify: bool | No
         await run.execute()
     except asyncio.CancelledError:
         run.cancel()
-        await _message_finish(message=message, status=Message.Status.CANCELLED, run=run, error=("cancelled", "Cancelled."))
+        await _message_finish(
+            message=message, status=Message.Status.CANCELLED, run=run, error=("cancelled", "Cancelled.")
+        )
         raise
     except LLMError as exc:
         run.cancel()
@@ -208,7 +210,9 @@ class _AnswerRun:
         self.unverified.append(sentence)
         self._mark("first_released_sentence")
         citations = [self._citation_for_marker(n) for n in sentence.markers if n in self.passages]
-        await self.on_event(SentenceReleased(index=sentence.index, text=sentence.text, verdict=None, citations=citations))
+        await self.on_event(
+            SentenceReleased(index=sentence.index, text=sentence.text, verdict=None, citations=citations)
+        )
 
     async def _release(self) -> None:
         assert self.verifier is not None
@@ -221,7 +225,9 @@ class _AnswerRun:
                     SentenceReleased(index=verdict.index, text=verdict.text, verdict="supported", citations=citations)
                 )
             else:
-                shown = verdict.text if self.curriculum.unsupported_policy == Curriculum.UnsupportedPolicy.MARK else None
+                shown = (
+                    verdict.text if self.curriculum.unsupported_policy == Curriculum.UnsupportedPolicy.MARK else None
+                )
                 await self.on_event(SentenceFlagged(index=verdict.index, reason=verdict.verdict, text=shown))
 
     def _citation_for_marker(self, number: int) -> Citation:
@@ -254,7 +260,9 @@ def _message_create(
             message=f"Your question is {len(question)} characters long; please keep it under {MAX_QUESTION_CHARS}.",
         )
     if len(client_msg_id) > MAX_CLIENT_MSG_ID_CHARS:
-        raise TutorInputError(code="invalid_client_msg_id", message="client_msg_id is too long (64 characters at most).")
+        raise TutorInputError(
+            code="invalid_client_msg_id", message="client_msg_id is too long (64 characters at most)."
+        )
     curriculum = Curriculum.objects.filter(slug=curriculum_slug).first()
     if curriculum is None:
         raise TutorInputError(code="unknown_curriculum", message=f"There is no curriculum '{curriculum_slug}'.")
@@ -268,7 +276,9 @@ def _message_create(
         if conversation_id is None:
             conversation = Conversation.objects.create(student=student, curriculum=curriculum, title=question[:120])
         else:
-            conversation = Conversation.objects.filter(pk=conversation_id, student=student, curriculum=curriculum).first()
+            conversation = Conversation.objects.filter(
+                pk=conversation_id, student=student, curriculum=curriculum
+            ).first()
             if conversation is None:
                 raise TutorInputError(code="unknown_conversation", message="That conversation does not exist.")
         try:
@@ -281,7 +291,8 @@ def _message_create(
             )
         except IntegrityError as exc:
             raise TutorInputError(
-                code="duplicate_client_msg_id", message="This message was already sent; fetch its answer by client_msg_id."
+                code="duplicate_client_msg_id",
+                message="This message was already sent; fetch its answer by client_msg_id.",
             ) from exc
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     return _Prepared(message=message, curriculum=curriculum, history=_history(message))
@@ -302,10 +313,9 @@ def _message_reset(*, student: AbstractBaseUser, message_id: int) -> _Prepared:
 
 
 def _history(message: Message) -> list[Turn]:
-    earlier = (
-        Message.objects.filter(conversation_id=message.conversation_id, status=Message.Status.COMPLETED, id__lt=message.pk)
-        .order_by("-id")[:HISTORY_MESSAGES]
-    )
+    earlier = Message.objects.filter(
+        conversation_id=message.conversation_id, status=Message.Status.COMPLETED, id__lt=message.pk
+    ).order_by("-id")[:HISTORY_MESSAGES]
     return [Turn(question=m.question, answer=m.answer) for m in reversed(earlier)]
 
 

@@ -42,7 +42,9 @@ class SentenceVerdict:
 async def verify_sentence(
     *, index: int, sentence: str, curriculum_id: int, answer_evidence: list[EvidencePassage]
 ) -> SentenceVerdict:
-    state = VerifyState(index=index, sentence=sentence, original=sentence, curriculum_id=curriculum_id, answer_evidence=answer_evidence)
+    state = VerifyState(
+        index=index, sentence=sentence, original=sentence, curriculum_id=curriculum_id, answer_evidence=answer_evidence
+    )
     final = await verifier_graph.ainvoke(state)
     return SentenceVerdict(
         index=index,
@@ -58,7 +60,13 @@ async def verify_sentence(
 class OrderedVerifier:
     """Submit sentences as they are generated; iterate ``results()`` for verdicts in order."""
 
-    def __init__(self, *, curriculum_id: int, answer_evidence: list[EvidencePassage], max_concurrency: int = MAX_CONCURRENT_CHECKS) -> None:
+    def __init__(
+        self,
+        *,
+        curriculum_id: int,
+        answer_evidence: list[EvidencePassage],
+        max_concurrency: int = MAX_CONCURRENT_CHECKS,
+    ) -> None:
         self._curriculum_id = curriculum_id
         self._evidence = answer_evidence
         self._limit = asyncio.Semaphore(max_concurrency)

@@ -149,6 +149,9 @@ LLM_THREADS = env.int("LLM_THREADS", default=0)  # 0 = all cores
 # --- Verification ------------------------------------------------------------------------------
 # Off only for benchmarks that measure the cost of verification; a student never sees unverified text.
 TUTOR_VERIFY_ANSWERS = env.bool("TUTOR_VERIFY_ANSWERS", default=True)
+# Long enough for the level's sentence budget with citation markers, short enough that a rambling
+# small model cannot keep the student waiting.
+TUTOR_MAX_ANSWER_TOKENS = env.int("TUTOR_MAX_ANSWER_TOKENS", default=220)
 VERIFIER_LLM_JUDGE = env.bool("VERIFIER_LLM_JUDGE", default=False)
 VERIFIER_JUDGE_BASE_URL = env("VERIFIER_JUDGE_BASE_URL", default="")
 VERIFIER_JUDGE_MODEL = env("VERIFIER_JUDGE_MODEL", default="bespokelabs/Bespoke-MiniCheck-7B")

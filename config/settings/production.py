@@ -1,6 +1,6 @@
 """Production: secrets and hosts must come from the environment; nothing insecure by default."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = False

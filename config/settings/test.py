@@ -4,7 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = False
@@ -14,4 +14,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CHROMA_PATH = Path(env("CHROMA_PATH", default=tempfile.mkdtemp(prefix="veritutor-chroma-")))
 CHROMA_COLLECTION_PREFIX = env("CHROMA_COLLECTION_PREFIX", default=f"test{os.getpid()}")
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="veritutor-media-"))
-REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK}
+# Real-model tests need a few sentences, not a full answer: this bounds their time on 2 cores.
+TUTOR_MAX_ANSWER_TOKENS = env.int("TUTOR_MAX_ANSWER_TOKENS", default=72)

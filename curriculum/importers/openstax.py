@@ -102,7 +102,9 @@ def _parse_module(file: Path, module_id: str) -> ParsedTopic:
     if not text.strip():
         raise SyllabusImportError(filename=str(file), problem="has no text")
     questions = [q for ex in content.iter(f"{CNX}exercise") if (q := _parse_exercise(ex)) is not None]
-    return ParsedTopic(source_id=module_id, title=title or module_id, text=text, objectives=objectives, questions=questions)
+    return ParsedTopic(
+        source_id=module_id, title=title or module_id, text=text, objectives=objectives, questions=questions
+    )
 
 
 def _parse_exercise(exercise: ET.Element) -> ParsedQuestion | None:
@@ -142,7 +144,9 @@ def _blocks(element: ET.Element | None) -> list[str]:
         for child in node:
             if child.tag in _SKIPPED_TAGS:
                 continue
-            if child.tag in _BLOCK_TAGS and not any(grand.tag in _BLOCK_TAGS for grand in child.iter() if grand is not child):
+            if child.tag in _BLOCK_TAGS and not any(
+                grand.tag in _BLOCK_TAGS for grand in child.iter() if grand is not child
+            ):
                 text = _inline_text(child)
                 if text:
                     out.append(text)

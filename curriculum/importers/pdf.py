@@ -31,10 +31,10 @@ def parse_pdf_document(*, filename: str, content: bytes) -> ParsedSyllabus:
         raise SyllabusImportError(filename=filename, problem="has no extractable text (a scanned PDF needs OCR first)")
     topics = _topics_from_outline(reader, pages, filename)
     if topics:
-        title = (reader.metadata.title if reader.metadata and reader.metadata.title else "") or filename.rsplit(".", 1)[0]
-        return ParsedSyllabus(
-            title=title, slug="", source_format="pdf", units=[ParsedUnit(title=title, topics=topics)]
-        )
+        title = (reader.metadata.title if reader.metadata and reader.metadata.title else "") or filename.rsplit(".", 1)[
+            0
+        ]
+        return ParsedSyllabus(title=title, slug="", source_format="pdf", units=[ParsedUnit(title=title, topics=topics)])
     parsed = parse_text(filename=filename, text="\n\n".join(pages), is_markdown=False)
     return ParsedSyllabus(title=parsed.title, slug=parsed.slug, source_format="pdf", units=parsed.units)
 
@@ -42,11 +42,11 @@ def parse_pdf_document(*, filename: str, content: bytes) -> ParsedSyllabus:
 def _topics_from_outline(reader: PdfReader, pages: list[str], filename: str) -> list[ParsedTopic]:
     try:
         outline = [item for item in reader.outline if not isinstance(item, list)]
-        starts = [(reader.get_destination_page_number(item), str(item.title)) for item in outline]
-    except Exception:  # noqa: BLE001 - a broken outline is common; fall back to text headings
+        numbered = [(reader.get_destination_page_number(item), str(item.title)) for item in outline]
+    except Exception:
         logger.info("%s: unreadable PDF outline, using text headings", filename)
         return []
-    starts = sorted((page, title) for page, title in starts if page is not None)
+    starts: list[tuple[int, str]] = sorted((page, title) for page, title in numbered if page is not None)
     topics = []
     for i, (page, title) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(pages)

@@ -50,7 +50,9 @@ def parse_text(*, filename: str, text: str, is_markdown: bool) -> ParsedSyllabus
     units = [u for u in units if u.topics]
     if not units:
         raise SyllabusImportError(filename=filename, problem="has headings but no text under them")
-    return ParsedSyllabus(title=stem, slug=slugify(stem), source_format="markdown" if is_markdown else "text", units=units)
+    return ParsedSyllabus(
+        title=stem, slug=slugify(stem), source_format="markdown" if is_markdown else "text", units=units
+    )
 
 
 def _split_sections(text: str, *, is_markdown: bool) -> list[_Section]:

@@ -91,7 +91,9 @@ def test_teacher_upload_runs_as_a_job_with_progress(api_client, imported_mini_bo
     content = b"# Optics\n\n## Lenses\n\nA convex lens converges light rays to a focal point.\n"
 
     # when (Celery runs eagerly in tests, after the request's transaction commits)
-    accepted = api_client.post("/api/v1/curricula/mini-physics/documents/", {"file": _upload("optics.md", content)}, format="multipart")
+    accepted = api_client.post(
+        "/api/v1/curricula/mini-physics/documents/", {"file": _upload("optics.md", content)}, format="multipart"
+    )
     job = api_client.get(f"/api/v1/ingestion-jobs/{accepted.json()['job_id']}/").json()
 
     # then
@@ -108,7 +110,9 @@ def test_broken_upload_fails_the_job_with_a_clear_error(api_client, imported_min
 
     # when
     accepted = api_client.post(
-        "/api/v1/curricula/mini-physics/documents/", {"file": _upload("slides.pdf", b"%PDF-1.4 garbage")}, format="multipart"
+        "/api/v1/curricula/mini-physics/documents/",
+        {"file": _upload("slides.pdf", b"%PDF-1.4 garbage")},
+        format="multipart",
     )
     job = IngestionJob.objects.get(pk=accepted.json()["job_id"])
 

@@ -140,5 +140,7 @@ def test_markdown_upload_adds_topics_to_an_existing_curriculum(mini_book: Path, 
 
 def test_unsupported_upload_type_is_refused(mini_book: Path, cleanup_indexes):
     curriculum_import_openstax(path=mini_book)
-    with pytest.raises(SyllabusImportError, match=r"notes.docx: has an unsupported type \(allowed: .markdown, .md, .pdf, .txt\)"):
+    with pytest.raises(
+        SyllabusImportError, match=r"notes.docx: has an unsupported type \(allowed: .markdown, .md, .pdf, .txt\)"
+    ):
         curriculum_import_upload(curriculum=Curriculum.objects.get(), filename="notes.docx", content=b"PK")

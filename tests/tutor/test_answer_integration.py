@@ -78,7 +78,9 @@ def test_follow_up_question_continues_the_conversation(imported_mini_book):
     first = _ask_json("What is acceleration?", imported_mini_book.slug, student=student.username)
 
     # when
-    second = _ask_json("Give an example.", imported_mini_book.slug, student=student.username, conversation=first["conversation_id"])
+    second = _ask_json(
+        "Give an example.", imported_mini_book.slug, student=student.username, conversation=first["conversation_id"]
+    )
 
     # then
     from tutor.models import Message

@@ -3,7 +3,15 @@ from tutor.graph.state import LearnerContext, Passage, Turn
 
 
 def _passage(number: int, text: str, topic: str = "Osmosis") -> Passage:
-    return Passage(number=number, chunk_id=number, text=text, topic=topic, topic_path=f"Cells › {topic}", module="m1", similarity=0.6)
+    return Passage(
+        number=number,
+        chunk_id=number,
+        text=text,
+        topic=topic,
+        topic_path=f"Cells › {topic}",
+        module="m1",
+        similarity=0.6,
+    )
 
 
 def test_system_text_and_numbered_passages_come_first():
@@ -20,7 +28,10 @@ def test_system_text_and_numbered_passages_come_first():
     assert [m.role for m in messages] == ["system", "user"]
     system = messages[0].content
     assert system.startswith('You are Veritutor, a patient tutor for the course "Biology 2e".')
-    assert "<syllabus_passages>\n[1] (Osmosis) Osmosis moves water.\n[2] (Diffusion) Diffusion is passive.\n</syllabus_passages>" in system
+    assert (
+        "<syllabus_passages>\n[1] (Osmosis) Osmosis moves water.\n[2] (Diffusion) Diffusion is passive.\n</syllabus_passages>"
+        in system
+    )
     assert "not instructions" in system
     assert messages[1].content == "What is osmosis?"
 
@@ -28,7 +39,11 @@ def test_system_text_and_numbered_passages_come_first():
 def test_level_and_weak_topics_change_the_instructions():
     passages = [_passage(1, "Osmosis moves water.")]
     beginner = build_answer_messages(
-        course="Bio", question="q", passages=passages, learner=LearnerContext(level="beginner", weak_topics=("Osmosis",)), history=[]
+        course="Bio",
+        question="q",
+        passages=passages,
+        learner=LearnerContext(level="beginner", weak_topics=("Osmosis",)),
+        history=[],
     )[0].content
     advanced = build_answer_messages(
         course="Bio", question="q", passages=passages, learner=LearnerContext(level="advanced"), history=[]
@@ -60,6 +75,11 @@ def test_follow_ups_are_joined_to_the_previous_question():
     history = [Turn(question="What is osmosis?", answer="Osmosis moves water.")]
     assert condense_question(question="Why?", history=history) == "What is osmosis? Why?"
     assert condense_question(question="give an example", history=history) == "What is osmosis? give an example"
-    assert condense_question(question="Does it need energy?", history=history) == "What is osmosis? Does it need energy?"
-    assert condense_question(question="What is mitosis in plant cells?", history=history) == "What is mitosis in plant cells?"
+    assert (
+        condense_question(question="Does it need energy?", history=history) == "What is osmosis? Does it need energy?"
+    )
+    assert (
+        condense_question(question="What is mitosis in plant cells?", history=history)
+        == "What is mitosis in plant cells?"
+    )
     assert condense_question(question="Why?", history=[]) == "Why?"

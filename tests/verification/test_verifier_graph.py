@@ -34,7 +34,10 @@ async def test_supported_sentence_is_cited_without_revision(imported_mini_book, 
 
     # when
     result = await verify_sentence(
-        index=0, sentence="Water boils at 100 degrees Celsius.", curriculum_id=imported_mini_book.pk, answer_evidence=EVIDENCE
+        index=0,
+        sentence="Water boils at 100 degrees Celsius.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
     )
 
     # then
@@ -50,7 +53,10 @@ async def test_revision_failure_keeps_the_failing_verdict(imported_mini_book, us
 
     # when
     result = await verify_sentence(
-        index=0, sentence="Water boils at 50 degrees Celsius.", curriculum_id=imported_mini_book.pk, answer_evidence=EVIDENCE
+        index=0,
+        sentence="Water boils at 50 degrees Celsius.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
     )
 
     # then
@@ -58,7 +64,9 @@ async def test_revision_failure_keeps_the_failing_verdict(imported_mini_book, us
     assert [r.attempt for r in result.records] == [0]
 
 
-async def test_per_claim_retrieval_finds_evidence_the_answer_was_not_given(imported_mini_book, use_chat_client, use_scorer):
+async def test_per_claim_retrieval_finds_evidence_the_answer_was_not_given(
+    imported_mini_book, use_chat_client, use_scorer
+):
     # given: the answer's passages say nothing about free fall; the curriculum does
     use_chat_client(ScriptedChatClient(answer="", revision="unused"))
     use_scorer(LexicalScorer())

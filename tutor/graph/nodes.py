@@ -3,6 +3,7 @@
 import asyncio
 import time
 
+from django.conf import settings
 from langgraph.config import get_stream_writer
 
 from curriculum.retrieval import RetrievedChunk, search_chunks
@@ -19,9 +20,6 @@ PASSAGES_IN_PROMPT = 4
 # room for loosely worded student questions (see tests/tutor/test_off_syllabus*).
 OFF_SYLLABUS_SIMILARITY = 0.3
 NEAREST_TOPICS = 3
-# Long enough for the level's sentence budget with citation markers, short enough that a rambling
-# small model cannot keep the student waiting.
-MAX_ANSWER_TOKENS = 220
 ANSWER_TEMPERATURE = 0.2
 # Seeded sampling: the same question over the same passages gets the same draft, which makes
 # answers reproducible for teachers and lets benchmarks compare modes on identical text.
@@ -98,7 +96,7 @@ async def draft(state: AnswerState) -> dict:
         write({SENTENCE_EVENT: sentence})
 
     async with client.stream(
-        messages, max_tokens=MAX_ANSWER_TOKENS, temperature=ANSWER_TEMPERATURE, seed=ANSWER_SEED
+        messages, max_tokens=settings.TUTOR_MAX_ANSWER_TOKENS, temperature=ANSWER_TEMPERATURE, seed=ANSWER_SEED
     ) as stream:
         async for delta in stream:
             timings.setdefault("first_token", time.perf_counter() - started)

@@ -17,7 +17,7 @@ from llm.types import ChatMessage
 from .state import LearnerContext, Passage, Turn
 
 SYSTEM_INSTRUCTIONS = (
-    "You are Veritutor, a patient tutor for the course \"{course}\". "
+    'You are Veritutor, a patient tutor for the course "{course}". '
     "Answer the student's question using only the numbered syllabus passages below. "
     "After each sentence, cite the passage it comes from in square brackets, like [1]. "
     "If the passages do not answer the question, say that it is not covered in the syllabus. "

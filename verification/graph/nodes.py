@@ -73,8 +73,10 @@ async def score(state: VerifyState) -> dict:
                 citations.append(cited)
         best_text.extend(s.text for s in result.evidence if s.text not in best_text)
     sentence_verdict: Verdict = (
-        "supported" if all(v == "supported" for v in verdicts)
-        else "contradicted" if "contradicted" in verdicts
+        "supported"
+        if all(v == "supported" for v in verdicts)
+        else "contradicted"
+        if "contradicted" in verdicts
         else "unsupported"
     )
     return {

@@ -17,4 +17,6 @@ class Command(BaseCommand):
         if curriculum is not None and Chunk.objects.filter(curriculum=curriculum).exists():
             self.stdout.write(f"Demo syllabus '{DEMO_SLUG}' already imported.")
             return
-        call_command("import_openstax", str(settings.DEMO_SYLLABUS_PATH), slug=DEMO_SLUG, stdout=self.stdout, stderr=self.stderr)
+        call_command(
+            "import_openstax", str(settings.DEMO_SYLLABUS_PATH), slug=DEMO_SLUG, stdout=self.stdout, stderr=self.stderr
+        )

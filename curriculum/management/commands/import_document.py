@@ -32,9 +32,13 @@ class Command(BaseCommand):
             bar.refresh()
 
         try:
-            result = curriculum_import_upload(curriculum=target, filename=file.name, content=content, on_progress=report)
+            result = curriculum_import_upload(
+                curriculum=target, filename=file.name, content=content, on_progress=report
+            )
         except SyllabusImportError as exc:
             raise CommandError(f"Import failed, nothing was changed: {exc}") from exc
         finally:
             bar.close()
-        self.stdout.write(self.style.SUCCESS(f"Added {result.topics} topics, {result.chunks_indexed} chunks to '{target.slug}'."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Added {result.topics} topics, {result.chunks_indexed} chunks to '{target.slug}'.")
+        )

@@ -73,7 +73,9 @@ class Command(BaseCommand):
             self.stdout.write(f"✓ {event.text}  — {cites}")
         elif isinstance(event, SentenceFlagged):
             shown = f": {event.text}" if event.text else ""
-            self.stdout.write(self.style.WARNING(f"✗ sentence {event.index} {event.reason} (not in your syllabus){shown}"))
+            self.stdout.write(
+                self.style.WARNING(f"✗ sentence {event.index} {event.reason} (not in your syllabus){shown}")
+            )
         elif isinstance(event, Notice):
             self.stdout.write(self.style.NOTICE(event.text))
         elif isinstance(event, Failed):
