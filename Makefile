@@ -30,7 +30,7 @@ demo: setup
 	$(PY) manage.py import_demo_syllabus
 
 run: demo
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio
 
 worker: setup
 	$(VENV)/bin/celery -A config worker --loglevel=info --concurrency=2
