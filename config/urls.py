@@ -7,6 +7,7 @@ api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include("curriculum.urls")),
     path("", include("tutor.urls")),
+    path("", include("verification.urls")),
 ]
 
 urlpatterns = [

@@ -40,10 +40,20 @@ class SentenceVerdict:
 
 
 async def verify_sentence(
-    *, index: int, sentence: str, curriculum_id: int, answer_evidence: list[EvidencePassage]
+    *,
+    index: int,
+    sentence: str,
+    curriculum_id: int,
+    answer_evidence: list[EvidencePassage],
+    allow_revision: bool = True,
 ) -> SentenceVerdict:
     state = VerifyState(
-        index=index, sentence=sentence, original=sentence, curriculum_id=curriculum_id, answer_evidence=answer_evidence
+        allow_revision=allow_revision,
+        index=index,
+        sentence=sentence,
+        original=sentence,
+        curriculum_id=curriculum_id,
+        answer_evidence=answer_evidence,
     )
     final = await verifier_graph.ainvoke(state)
     return SentenceVerdict(

@@ -16,7 +16,7 @@ MAX_REVISIONS = 1
 
 
 def route_after_score(state: VerifyState) -> Literal["revise", "__end__"]:
-    if state.verdict == "supported" or state.attempt >= MAX_REVISIONS:
+    if state.verdict == "supported" or not state.allow_revision or state.attempt >= MAX_REVISIONS:
         return END
     return "revise"
 

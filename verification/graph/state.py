@@ -58,6 +58,8 @@ class VerifyState:
     """Per-claim retrieval stays inside this curriculum."""
     answer_evidence: list[EvidencePassage] = field(default_factory=list)
     """The passages the answer was generated from."""
+    allow_revision: bool = True
+    """False when auditing given text (batch verification): check it, never rewrite it."""
     attempt: int = 0
     """0 until a revision was made, then 1."""
     claims: list[str] = field(default_factory=list)
