@@ -270,7 +270,7 @@ def _generate(
             finally:
                 chunks.close()
         emit(StreamStats(finish_reason=finish or "other", delta_count=delta_count))
-    except BaseException as exc:  # every failure must reach the waiting coroutine
+    except BaseException as exc:  # noqa: BLE001 - every failure must reach the waiting coroutine
         emit(_Failure(exc))
     finally:
         emit(_END)

@@ -43,7 +43,7 @@ def _topics_from_outline(reader: PdfReader, pages: list[str], filename: str) -> 
     try:
         outline = [item for item in reader.outline if not isinstance(item, list)]
         numbered = [(reader.get_destination_page_number(item), str(item.title)) for item in outline]
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken outline is common; fall back to text headings
         logger.info("%s: unreadable PDF outline, using text headings", filename)
         return []
     starts: list[tuple[int, str]] = sorted((page, title) for page, title in numbered if page is not None)
