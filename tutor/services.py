@@ -326,7 +326,7 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
         if run.verdicts:
             verification_run = VerificationRun.objects.create(curriculum=run.curriculum)
             message.verification_run = verification_run
-            records = []
+            records: list[VerificationRecord] = []
             for v in run.verdicts:
                 rows.append(
                     AnswerSentence(
@@ -383,7 +383,7 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
 
 def _delivery(verdict: SentenceVerdict, curriculum: Curriculum) -> str:
     if verdict.verdict == "supported":
-        return AnswerSentence.Delivery.RELEASED
+        return str(AnswerSentence.Delivery.RELEASED)
     if curriculum.unsupported_policy == Curriculum.UnsupportedPolicy.MARK:
-        return AnswerSentence.Delivery.MARKED
-    return AnswerSentence.Delivery.WITHHELD
+        return str(AnswerSentence.Delivery.MARKED)
+    return str(AnswerSentence.Delivery.WITHHELD)

@@ -76,7 +76,10 @@ def _parse_ask(data: dict[str, Any]) -> AskFrame:
     if problems:
         raise ProtocolError(code="invalid_ask", message="; ".join(problems).capitalize() + ".")
     return AskFrame(
-        curriculum=curriculum, question=question, client_msg_id=client_msg_id, conversation_id=conversation_id
+        curriculum=str(curriculum),
+        question=str(question),
+        client_msg_id=str(client_msg_id),
+        conversation_id=conversation_id,
     )
 
 

@@ -194,7 +194,7 @@ SPECTACULAR_SETTINGS = {
 TUTOR_ANSWER_BACKEND = "tutor.services.tutor_answer_create"
 # Questions per student across all their sockets (sliding window over the cache), same format
 # as DRF rates; defaults to the REST "ask" rate so both doors let a student ask equally often.
-TUTOR_SOCKET_ASK_RATE = env("TUTOR_SOCKET_ASK_RATE", default=REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ask"])
+TUTOR_SOCKET_ASK_RATE = env("TUTOR_SOCKET_ASK_RATE", default=env("THROTTLE_ASK", default="20/min"))
 # How an answer's frames reach its socket: "direct" (the answer runs in the socket's own process,
 # so it writes to it) or "channel_layer" (through CHANNEL_LAYERS, one hop more per frame). Direct
 # is the measured choice (bench/results/sockets.md); the layer stays for cross-process messages.

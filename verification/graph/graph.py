@@ -7,7 +7,7 @@ with the failing verdict (the caller withholds or marks the sentence per the cur
 
 from typing import Literal
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 
 from . import nodes
 from .state import VerifyState
@@ -17,13 +17,13 @@ MAX_REVISIONS = 1
 
 def route_after_score(state: VerifyState) -> Literal["revise", "__end__"]:
     if state.verdict == "supported" or not state.allow_revision or state.attempt >= MAX_REVISIONS:
-        return END
+        return "__end__"
     return "revise"
 
 
 def route_after_revise(state: VerifyState) -> Literal["split", "__end__"]:
     # Without a new sentence (the LLM was down) there is nothing to re-check.
-    return END if state.revision_error else "split"
+    return "__end__" if state.revision_error else "split"
 
 
 def build_verifier_graph():
