@@ -82,6 +82,55 @@ def _cpu() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def _socket_first_sentence(student, slug: str, questions: list[str]) -> list[tuple[float | None, float]]:
+    """Through a real uvicorn server and websocket client: (first `sentence` event, `done`) seconds."""
+    import json
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from rest_framework.authtoken.models import Token
+    from websockets.sync.client import connect
+
+    from config.asgi import application
+
+    token, _ = Token.objects.get_or_create(user=student)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, ws="websockets-sansio", lifespan="off", log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    results = []
+    try:
+        with connect(f"ws://127.0.0.1:{port}/ws/tutor/", subprotocols=["token", token.key], open_timeout=30) as ws:
+            for n, question in enumerate(questions):
+                started = time.perf_counter()
+                ws.send(
+                    json.dumps({"type": "ask", "curriculum": slug, "question": question, "client_msg_id": f"bench-{n}"})
+                )
+                first = None
+                while True:
+                    frame = json.loads(ws.recv(timeout=300))
+                    if frame["type"] == "sentence" and first is None:
+                        first = time.perf_counter() - started
+                    if frame["type"] in ("done", "error"):
+                        break
+                results.append((first, time.perf_counter() - started))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    return results
+
+
 async def _ask(student, slug: str, question: str, verify: bool):
     message = await tutor_answer_create(student=student, curriculum_slug=slug, question=question, verify=verify)
     return message
@@ -130,6 +179,10 @@ def main() -> None:
     overhead = med(
         (t(u, "total") - t(u, "draft") - t(u, "retrieve")) / t(u, "total") for _, _, u in rows if t(u, "draft")
     )
+    socket_runs = _socket_first_sentence(student, curriculum.slug, QUESTIONS[args.questions : args.questions + 4])
+    socket_first = med(first for first, _ in socket_runs)
+    socket_done = med(done for _, done in socket_runs)
+
     sentences = AnswerSentence.objects.filter(message__in=[v for _, v, _ in rows])
     supported = sentences.filter(verdict="supported").count()
     revised = sentences.exclude(original_text="").count()
@@ -155,6 +208,10 @@ def main() -> None:
         f"Verifier outcome over the {sentences.count()} verified sentences: {supported} supported and shown "
         f"({revised} of all sentences were revised once), {withheld} withheld; {no_release} of {len(rows)} answers had no "
         "sentence shown (their first-shown time is excluded from the medians).",
+        "",
+        f"Through the websocket (real uvicorn server, real websocket client, token auth, {len(socket_runs)} other "
+        f"questions, verified): median time to the first `sentence` event {socket_first * 1000:.0f} ms, to `done` "
+        f"{socket_done * 1000:.0f} ms.",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
