@@ -60,6 +60,8 @@ QUESTIONS = [
     "What is natural selection?",
     "What is the function of the cell membrane?",
     "What are the levels of organization of living things?",
+    "What is the role of ATP in cells?",
+    "How do hormones regulate the body?",
 ]
 
 
