@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# Short passages retrieve a review question's topic better than long ones (one passage, one idea)
-# and embed faster (attention cost grows with length): 80 words is ~110 MiniLM tokens, well under its
-# 256-token window, and still two to four textbook sentences of context.
-MAX_CHUNK_WORDS = 80
+# A chunk is at most a paragraph, and at most 150 words (~200 MiniLM tokens, inside its 256-token
+# window). Measured on Biology 2e review questions, 150-word chunks find a question's section more
+# often than 80-word ones (more context per vector) at the same embedding cost; most paragraphs fit
+# whole, so the overlap below rarely costs anything.
+MAX_CHUNK_WORDS = 150
 # One shared sentence: enough to keep a definition with its follow-up, without embedding most of
 # the text twice.
 OVERLAP_SENTENCES = 1

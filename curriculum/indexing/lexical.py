@@ -62,9 +62,18 @@ class LexicalHit:
 class Bm25Index:
     """BM25 over a fixed set of chunks."""
 
-    def __init__(self, *, chunk_ids: Sequence[int], topic_ids: Sequence[int], texts: Sequence[str]) -> None:
+    def __init__(
+        self,
+        *,
+        chunk_ids: Sequence[int],
+        topic_ids: Sequence[int],
+        texts: Sequence[str],
+        document_ids: Sequence[int] | None = None,
+    ) -> None:
         self.chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
         self.topic_ids = np.asarray(topic_ids, dtype=np.int64)
+        self.document_of: dict[int, int] = dict(zip(chunk_ids, document_ids or topic_ids, strict=True))
+        """Chunk id -> SyllabusDocument id, for every chunk of the curriculum."""
         vocabulary: dict[str, int] = {}
         rows: list[int] = []
         columns: list[int] = []
@@ -144,10 +153,13 @@ def get_lexical_index(curriculum_id: int) -> Bm25Index:
         rows = list(
             Chunk.objects.filter(curriculum_id=curriculum_id)
             .order_by("id")
-            .values_list("id", "document__topic_id", "text")
+            .values_list("id", "document__topic_id", "text", "document_id")
         )
         index = Bm25Index(
-            chunk_ids=[row[0] for row in rows], topic_ids=[row[1] for row in rows], texts=[row[2] for row in rows]
+            chunk_ids=[row[0] for row in rows],
+            topic_ids=[row[1] for row in rows],
+            texts=[row[2] for row in rows],
+            document_ids=[row[3] for row in rows],
         )
         _cache[curriculum_id] = (signature, index)
         return index

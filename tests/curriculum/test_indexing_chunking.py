@@ -36,8 +36,8 @@ def test_short_paragraph_fits_in_one_chunk_with_exact_offsets():
 
 
 def test_long_paragraph_splits_on_sentences_with_one_sentence_overlap():
-    # given a paragraph of six 30-word sentences (the budget is 80 words: two sentences a chunk)
-    sentences = [_sentence(i, 30) for i in range(6)]
+    # given a paragraph of six 60-word sentences (the budget is 150 words: two sentences a chunk)
+    sentences = [_sentence(i, 60) for i in range(6)]
     text = " ".join(sentences)
 
     # when it is chunked
@@ -73,8 +73,8 @@ def test_chunks_do_not_cross_paragraphs():
 
 
 def test_short_tail_sentence_joins_the_previous_chunk():
-    # given 40 + 35 words, then a 5-word sentence that would make a chunk of its own
-    sentences = [_sentence(0, 40), _sentence(1, 35), "It is very short indeed."]
+    # given 80 + 65 words, then a 6-word sentence that would make a chunk of its own
+    sentences = [_sentence(0, 80), _sentence(1, 65), "It is very short indeed, really."]
     text = " ".join(sentences)
 
     # when it is chunked
@@ -85,8 +85,8 @@ def test_short_tail_sentence_joins_the_previous_chunk():
 
 
 def test_oversized_sentence_is_a_chunk_of_its_own():
-    # given a 100-word sentence between two short ones
-    long_sentence = _sentence(1, 100)
+    # given a 200-word sentence between two short ones
+    long_sentence = _sentence(1, 200)
     text = f"{_sentence(0, 20)} {long_sentence} {_sentence(2, 20)}"
 
     # when it is chunked
@@ -98,8 +98,8 @@ def test_oversized_sentence_is_a_chunk_of_its_own():
 
 
 def test_run_of_short_paragraphs_closes_a_chunk_of_its_own():
-    # given a list of ten 5-word items followed by a paragraph
-    items = [f"Item {i} is about cells." for i in range(10)]
+    # given a list of twenty 5-word items followed by a paragraph
+    items = [f"Item {i} is about cells." for i in range(20)]
     paragraph = "A paragraph follows the list. " + _sentence(9, 20)
     text = "\n\n".join([*items, paragraph])
 
@@ -107,8 +107,8 @@ def test_run_of_short_paragraphs_closes_a_chunk_of_its_own():
     chunks = split_into_chunks(text)
 
     # then the items form chunks of their own once they pass the carry limit, and nothing is lost
-    assert chunks[0].text == "\n\n".join(items[:8])
-    assert chunks[-1].text == "\n\n".join([*items[8:], paragraph])
+    assert chunks[0].text == "\n\n".join(items[:15])
+    assert chunks[-1].text == "\n\n".join([*items[15:], paragraph])
     assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
 
 

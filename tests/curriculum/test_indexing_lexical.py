@@ -1,0 +1,53 @@
+from curriculum.indexing.lexical import Bm25Index, LexicalHit, analyse, get_lexical_index
+from curriculum.models import Chunk
+from tests.curriculum.indexing_fixtures import IndexedCurriculum
+
+
+def test_analysis_lowercases_drops_stopwords_and_stems():
+    assert analyse("The Mitochondria are producing ATP-synthase!") == ["mitochondria", "produc", "atp", "synthas"]
+
+
+def test_bm25_ranks_rare_exact_terms_first_and_ignores_unknown_words():
+    # given three chunks, one naming a rare enzyme
+    index = Bm25Index(
+        chunk_ids=[10, 11, 12],
+        topic_ids=[1, 1, 2],
+        texts=[
+            "Enzymes speed up reactions in the cell.",
+            "Rubisco is the enzyme that fixes carbon dioxide in the Calvin cycle.",
+            "Cells divide by mitosis.",
+        ],
+    )
+
+    # when it is searched for the enzyme by name, and for words no chunk has
+    hits = index.search("What does rubisco do to carbon?", limit=5)
+
+    # then the rubisco chunk ranks alone (nothing else shares a term), and unknown words find nothing
+    assert [hit.chunk_id for hit in hits] == [11]
+    assert index.search("the of and", limit=5) == []
+    assert index.search("photosynthesis", limit=5) == []
+
+
+def test_bm25_topic_filter_and_limit():
+    index = Bm25Index(
+        chunk_ids=[1, 2, 3], topic_ids=[7, 8, 8], texts=["cell wall", "cell membrane cell", "cell nucleus"]
+    )
+    assert [hit.chunk_id for hit in index.search("cell", limit=5, topic_ids=[8])] == [2, 3]
+    assert index.search("cell", limit=1) == [LexicalHit(chunk_id=2, score=index.search("cell", limit=1)[0].score)]
+
+
+def test_cached_index_is_rebuilt_when_the_curriculums_chunks_change(biology: IndexedCurriculum):
+    # given a cached lexical index
+    before = get_lexical_index(biology.curriculum.id)
+    assert get_lexical_index(biology.curriculum.id) is before
+
+    # when a chunk is added to the curriculum
+    document = biology.chunks[0].document
+    added = Chunk.objects.create(
+        document=document, curriculum=biology.curriculum, position=99, text="Aquaporins are water channels."
+    )
+
+    # then the next lookup sees it
+    after = get_lexical_index(biology.curriculum.id)
+    assert after is not before
+    assert [hit.chunk_id for hit in after.search("aquaporins", limit=3)] == [added.id]
