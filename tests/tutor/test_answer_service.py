@@ -254,3 +254,30 @@ async def test_cancel_marks_the_message_cancelled(enrolled, use_chat_client, use
     # then
     stored = await sync_to_async(Message.objects.get)()
     assert stored.status == "cancelled"
+
+
+async def test_answer_stops_at_the_sentence_budget_and_skips_repeats(enrolled, use_chat_client, use_scorer):
+    # given a model that repeats itself and rambles past the budget (intermediate level: 4 sentences)
+    student, curriculum = enrolled
+    rambling = " ".join(
+        [
+            SUPPORTED_1,
+            "Speed is the magnitude of the velocity [1].",
+            SUPPORTED_2,
+            "Velocity is the rate of change of position with respect to time.",
+            "Speed has no direction.",
+            "Heat flows from a hotter object to a colder one.",
+            "Acceleration is the rate at which velocity changes.",
+        ]
+    )
+    use_chat_client(ScriptedChatClient(answer=rambling))
+    use_scorer(LexicalScorer())
+
+    # when
+    message, events = await _ask(student, curriculum)
+
+    # then
+    indexed = [(e.index, e.text) for e in events if isinstance(e, SentenceReleased | SentenceFlagged)]
+    assert [i for i, _ in indexed] == [0, 1, 2, 3]
+    assert "Speed is the magnitude of the velocity." not in [t for _, t in indexed]
+    assert "Acceleration is the rate at which velocity changes." not in message.answer

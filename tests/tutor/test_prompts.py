@@ -50,10 +50,10 @@ def test_level_and_weak_topics_change_the_instructions():
     )[0].content
     assert "at most 5 short sentences" in beginner
     assert "give one everyday example" in beginner
-    assert "The student finds Osmosis hard: explain it step by step." in beginner
+    assert "Explain Osmosis step by step: the student finds it hard." in beginner
     assert "at most 3 short sentences" in advanced
     assert "skip basic definitions" in advanced
-    assert "finds" not in advanced
+    assert "step by step" not in advanced
 
 
 def test_injected_instructions_are_removed_from_passages():

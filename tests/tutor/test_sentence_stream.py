@@ -28,3 +28,11 @@ def test_markers_are_split_off_and_deduplicated():
         (1, 2),
     )
     assert split_markers("No citation here.") == ("No citation here.", ())
+
+
+def test_a_sentence_mostly_repeating_an_earlier_one_is_a_repeat():
+    from tutor.graph.sentence_stream import repeats_earlier
+
+    earlier = ["Osmosis is essential for the survival of living organisms."]
+    assert repeats_earlier("Osmosis is essential for the survival of organisms.", earlier) is True
+    assert repeats_earlier("Water moves toward the higher solute concentration.", earlier) is False

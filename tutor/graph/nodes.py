@@ -10,8 +10,8 @@ from curriculum.retrieval import RetrievedChunk, search_chunks
 from llm.factory import get_chat_client
 
 from .context import learner_context_load
-from .prompts import build_answer_messages, condense_question, off_syllabus_reply, strip_instructions
-from .sentence_stream import SentenceAssembler, split_markers
+from .prompts import build_answer_messages, condense_question, off_syllabus_reply, sentence_budget, strip_instructions
+from .sentence_stream import SentenceAssembler, repeats_earlier, split_markers
 from .state import AnswerState, DraftSentence, Passage
 
 PASSAGES_IN_PROMPT = 4
@@ -83,18 +83,23 @@ async def draft(state: AnswerState) -> dict:
     )
     assembler = SentenceAssembler()
     sentences: list[DraftSentence] = []
+    budget = sentence_budget(state.learner.level)
     timings = dict(state.timings)
     started = time.perf_counter()
 
     def emit(raw: str) -> None:
+        if len(sentences) >= budget:
+            return
         text, markers = split_markers(raw)
-        if not any(ch.isalnum() for ch in text):
+        if not any(ch.isalnum() for ch in text) or repeats_earlier(text, [s.text for s in sentences]):
             return
         sentence = DraftSentence(index=len(sentences), text=text, markers=markers)
         sentences.append(sentence)
         timings.setdefault("first_sentence", time.perf_counter() - started)
         write({SENTENCE_EVENT: sentence})
 
+    # Leaving the block closes the stream, which stops generation: once the sentence budget is
+    # spent the model is not allowed to keep the student (and the verifier) waiting.
     async with client.stream(
         messages, max_tokens=settings.TUTOR_MAX_ANSWER_TOKENS, temperature=ANSWER_TEMPERATURE, seed=ANSWER_SEED
     ) as stream:
@@ -102,7 +107,12 @@ async def draft(state: AnswerState) -> dict:
             timings.setdefault("first_token", time.perf_counter() - started)
             for raw in assembler.feed(delta):
                 emit(raw)
-    for raw in assembler.flush():
-        emit(raw)
+            if len(sentences) >= budget:
+                break
+    # A tail cut off by max_tokens is a fragment, not a sentence: it is dropped, not verified.
+    cut_off = stream.stats is not None and stream.stats.finish_reason == "length"
+    if not cut_off:
+        for raw in assembler.flush():
+            emit(raw)
     timings["draft"] = time.perf_counter() - started
     return {"sentences": sentences, "model_name": client.model_name, "timings": timings}

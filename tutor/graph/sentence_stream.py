@@ -49,3 +49,20 @@ def split_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
     text = _SPACES.sub(" ", _MARKER.sub("", sentence)).strip()
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return text, tuple(dict.fromkeys(numbers))
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Small models loop ("This process is essential for..." three times). A sentence whose words are
+# mostly those of an earlier one adds nothing for the student and costs a verification.
+REPEAT_OVERLAP = 0.8
+
+
+def repeats_earlier(sentence: str, earlier: list[str]) -> bool:
+    words = set(_WORD.findall(sentence.lower()))
+    if not words:
+        return True
+    for previous in earlier:
+        seen = set(_WORD.findall(previous.lower()))
+        if len(words & seen) / len(words) >= REPEAT_OVERLAP:
+            return True
+    return False
