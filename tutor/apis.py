@@ -32,6 +32,7 @@ from .selectors import (
     message_get_by_client_id,
     message_list,
 )
+from .services import tutor_answer_retry
 
 # Refusals the client can act on get the status that says what is wrong; the rest are 400.
 _REFUSAL_STATUS = {
@@ -39,6 +40,8 @@ _REFUSAL_STATUS = {
     "unknown_conversation": status.HTTP_404_NOT_FOUND,
     "not_enrolled": status.HTTP_403_FORBIDDEN,
     "duplicate_client_msg_id": status.HTTP_409_CONFLICT,
+    "unknown_message": status.HTTP_404_NOT_FOUND,
+    "not_retryable": status.HTTP_409_CONFLICT,
 }
 _ERRORS = {
     400: ErrorResponseSerializer,
@@ -253,6 +256,35 @@ class AnswerCreateApi(APIView):
             return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         message = message_get(student=request.user, message_id=message.pk)
         return Response(MessageSerializer(message).data)
+
+
+class AnswerRetryApi(APIView):
+    throttle_classes = [UserRateThrottle, ScopedRateThrottle]
+    throttle_scope = "ask"
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: MessageSerializer,
+            **_ERRORS,
+            503: OpenApiResponse(ErrorResponseSerializer, description="The language model failed again."),
+        },
+        operation_id="messages_retry",
+        description="Answer a failed or cancelled message again: same message, same question.",
+    )
+    def post(self, request, message_id: int):
+        try:
+            message = async_to_sync(tutor_answer_retry)(student=request.user, message_id=message_id)
+        except TutorInputError as exc:
+            raise TutorRefused(exc) from exc
+        if message.status == Message.Status.FAILED:
+            body = api_error_body(
+                code=message.error_code or "llm_unavailable",
+                message=message.error_message or "The tutor could not answer; please try again.",
+                details={"message_id": message.pk, "retryable": True},
+            )
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(MessageSerializer(message_get(student=request.user, message_id=message.pk)).data)
 
 
 # --- history ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ urlpatterns = [
         name="conversation-message-list",
     ),
     path("messages/<int:message_id>/", apis.MessageDetailApi.as_view(), name="message-detail"),
+    path("messages/<int:message_id>/retry/", apis.AnswerRetryApi.as_view(), name="message-retry"),
     path(
         "messages/by-client-id/<str:client_msg_id>/", apis.MessageByClientIdApi.as_view(), name="message-by-client-id"
     ),
