@@ -29,6 +29,11 @@ RRF_K = 60
 # equally often (hit@5 0.85 each with 80-word chunks), and they fail on different questions.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
+# A section (document) that several candidates come from is likelier to be what the question is about
+# than one lucky passage: passages also collect their section's rank, ranked by the mean of its best
+# three candidate scores. On Biology 2e this lifts hit@1 by ~3 points at unchanged hit@5.
+SECTION_WEIGHT = 1.0
+SECTION_TOP = 3
 # At most this many of the k results come from one document (an OpenStax section) by default: the
 # next-best passage of another section beats a third passage of the same one, both for the tutor
 # (wider evidence) and measured (Biology 2e review questions find their own section more often).
@@ -105,8 +110,10 @@ def search_chunks_batch(
     dense_rankings = _dense_rankings(curriculum_id, query_vectors, candidates=candidates, topic_ids=topic_ids)
     fused_per_query = []
     for query, dense in zip(queries, dense_rankings, strict=True):
-        lexical_ranking = [hit.chunk_id for hit in lexical.search(query, limit=candidates, topic_ids=topic_ids)]
-        fused = _fuse(dense=[chunk_id for chunk_id, _ in dense], lexical=lexical_ranking)
+        lexical_ranking = [
+            (hit.chunk_id, hit.score) for hit in lexical.search(query, limit=candidates, topic_ids=topic_ids)
+        ]
+        fused = _fuse(dense=dense, lexical=lexical_ranking, document_of=lexical.document_of)
         fused_per_query.append(
             _diversified(fused, k=k, max_per_document=max_per_document, document_of=lexical.document_of)
         )
@@ -153,17 +160,39 @@ def _dense_rankings(
     ]
 
 
-def _fuse(*, dense: Sequence[int], lexical: Sequence[int]) -> list[tuple[int, float]]:
-    """Weighted reciprocal-rank fusion, normalised so that first in both lists scores 1.0."""
+def _fuse(
+    *, dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]], document_of: dict[int, int]
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion of passage and section rankings; 1.0 = first everywhere.
+
+    Each retriever ranks passages, and also sections (documents) by the mean of their best
+    ``SECTION_TOP`` passage scores among its candidates; a passage collects the reciprocal ranks of
+    itself and of its section in both.
+    """
     scores: dict[int, float] = {}
     for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
-        for rank, chunk_id in enumerate(ranking, start=1):
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
-    best_possible = (DENSE_WEIGHT + LEXICAL_WEIGHT) / (RRF_K + 1)
+        section_rank = _section_ranks(ranking, document_of)
+        for chunk_id, _ in ranking:
+            section = section_rank[document_of.get(chunk_id, -chunk_id)]
+            scores[chunk_id] += SECTION_WEIGHT * weight / (RRF_K + section)
+    best_possible = (1 + SECTION_WEIGHT) * (DENSE_WEIGHT + LEXICAL_WEIGHT) / (RRF_K + 1)
     # Ties (same fused score) go to the better dense rank, then the lower id: reproducible.
-    dense_rank = {chunk_id: rank for rank, chunk_id in enumerate(dense)}
+    dense_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(dense)}
     ordered = sorted(scores.items(), key=lambda item: (-item[1], dense_rank.get(item[0], len(dense)), item[0]))
     return [(chunk_id, score / best_possible) for chunk_id, score in ordered]
+
+
+def _section_ranks(ranking: Sequence[tuple[int, float]], document_of: dict[int, int]) -> dict[int, int]:
+    """1-based rank of each document among a retriever's candidates."""
+    best: dict[int, list[float]] = {}
+    for chunk_id, score in ranking:
+        best.setdefault(document_of.get(chunk_id, -chunk_id), []).append(score)
+    # Candidates come best first, so each list is already in descending order.
+    strength = {document: sum(found[:SECTION_TOP]) / SECTION_TOP for document, found in best.items()}
+    ordered = sorted(strength, key=lambda document: -strength[document])
+    return {document: rank for rank, document in enumerate(ordered, start=1)}
 
 
 def _diversified(

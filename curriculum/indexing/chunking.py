@@ -1,31 +1,26 @@
 """Splitting a document's text into retrievable passages along sentence boundaries.
 
-A chunk is a run of whole sentences of at most ``MAX_CHUNK_WORDS`` words; consecutive chunks of a
-paragraph share ``OVERLAP_SENTENCES`` sentences so that a fact stated across a chunk border is whole in
-one of them. Chunks do not cross a paragraph break (a blank line): paragraphs are the units the
-syllabus text is written in, and a passage mixing the end of one with the start of the next is
-rarely what a question is about. The one exception is a short paragraph (a heading), which opens
-the chunk after it. Every span is exact: ``text[span.char_start:span.char_end] ==
-span.text``, so a citation can point back into the document.
+A chunk is a run of whole sentences of at most ``MAX_CHUNK_WORDS`` words; consecutive chunks share
+``OVERLAP_SENTENCES`` sentences so that a fact stated across a chunk border is whole in one of them.
+Chunks may span paragraphs (blank lines) but never end on a heading: a short paragraph opens the
+chunk after it instead. Every span is exact: ``text[span.char_start:span.char_end] == span.text``, so
+a citation can point back into the document.
 """
 
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# A chunk is at most a paragraph, and at most 150 words (~200 MiniLM tokens, inside its 256-token
-# window). Measured on Biology 2e review questions, 150-word chunks find a question's section more
-# often than 80-word ones (more context per vector) at the same embedding cost; most paragraphs fit
-# whole, so the overlap below rarely costs anything.
+# At most 150 words (~200 MiniLM tokens, inside its 256-token window). Measured on Biology 2e review
+# questions, 150-word chunks find a question's section more often than 80-word ones (more context
+# per vector), and chunks spanning paragraphs more often than chunks cut at every paragraph end.
 MAX_CHUNK_WORDS = 150
 # One shared sentence: enough to keep a definition with its follow-up, without embedding most of
 # the text twice.
 OVERLAP_SENTENCES = 1
-# A chunk shorter than this is merged into its neighbour when the paragraph allows: a lone heading
-# or caption fragment ranks well on its keywords but says nothing.
+# A paragraph shorter than this is a heading or label: it opens the next chunk rather than ending
+# one, and a tail shorter than this joins the chunk before it rather than standing alone.
 MIN_CHUNK_WORDS = 12
-# Most words of short paragraphs carried into the next chunk; past it they close a chunk themselves.
-MAX_CARRIED_WORDS = MAX_CHUNK_WORDS // 2
 
 # Words ending with a period that do not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -93,29 +88,22 @@ class TextSpan:
 
 def split_into_chunks(text: str) -> list[TextSpan]:
     """Split ``text`` into overlapping runs of whole sentences, in document order."""
-    chunks: list[TextSpan] = []
-    paragraphs = list(_paragraphs(text))
-    # Start of a run of short paragraphs (headings, labels) carried into the next paragraph's first
-    # chunk: alone they would be chunks that match on keywords and say nothing.
-    carried_from: int | None = None
-    carried_words = 0
-    for index, (para_start, para_end) in enumerate(paragraphs):
-        sentences = list(_sentences(text, para_start, para_end))
-        word_counts = [_word_count(text[s:e]) for s, e in sentences]
-        if sum(word_counts) < MIN_CHUNK_WORDS and index + 1 < len(paragraphs):
-            carried_from = para_start if carried_from is None else carried_from
-            carried_words += sum(word_counts)
-            if carried_words >= MAX_CARRIED_WORDS:
-                # A long run of short paragraphs (a list, a glossary) is a chunk of its own.
-                chunks.append(TextSpan(text=text[carried_from:para_end], char_start=carried_from, char_end=para_end))
-                carried_from, carried_words = None, 0
-            continue
-        for first, last in _group_sentences(word_counts):
-            start, end = sentences[first][0], sentences[last][1]
-            if carried_from is not None:
-                start, carried_from, carried_words = carried_from, None, 0
-            chunks.append(TextSpan(text=text[start:end], char_start=start, char_end=end))
-    return chunks
+    sentences: list[tuple[int, int]] = []
+    headings: list[bool] = []
+    for para_start, para_end in _paragraphs(text):
+        paragraph = list(_sentences(text, para_start, para_end))
+        is_heading = len(paragraph) == 1 and _word_count(text[para_start:para_end]) < MIN_CHUNK_WORDS
+        sentences.extend(paragraph)
+        headings.extend([is_heading] * len(paragraph))
+    word_counts = [_word_count(text[start:end]) for start, end in sentences]
+    return [
+        TextSpan(
+            text=text[sentences[first][0] : sentences[last][1]],
+            char_start=sentences[first][0],
+            char_end=sentences[last][1],
+        )
+        for first, last in _group_sentences(word_counts, headings)
+    ]
 
 
 def split_into_sentences(text: str) -> list[TextSpan]:
@@ -168,8 +156,8 @@ def _word_count(text: str) -> int:
     return sum(1 for _ in _WORD.finditer(text))
 
 
-def _group_sentences(word_counts: list[int]) -> list[tuple[int, int]]:
-    """Inclusive (first, last) sentence indices of each chunk of one paragraph."""
+def _group_sentences(word_counts: list[int], headings: list[bool]) -> list[tuple[int, int]]:
+    """Inclusive (first, last) sentence indices of each chunk."""
     groups: list[tuple[int, int]] = []
     first = 0
     count = len(word_counts)
@@ -179,11 +167,21 @@ def _group_sentences(word_counts: list[int]) -> list[tuple[int, int]]:
             last += 1
             words += word_counts[last]
         if last + 1 < count and sum(word_counts[last + 1 :]) < MIN_CHUNK_WORDS:
-            # A short tail would become a chunk of its own: close this chunk at the paragraph end.
+            # A short tail would become a chunk of its own: close this chunk at the text's end.
             last = count - 1
+        if last + 1 < count and headings[last]:
+            # Trailing headings open the next chunk instead (unless the chunk is nothing but
+            # headings, as a long list of short items is).
+            body = [index for index in range(first, last) if not headings[index]]
+            if body:
+                last = body[-1]
         groups.append((first, last))
         if last == count - 1:
             break
-        # Step back by the overlap, but always move forward by at least one sentence.
-        first = max(last + 1 - OVERLAP_SENTENCES, first + 1)
+        if headings[last + 1]:
+            # A heading starts a new subject: no overlap across it.
+            first = last + 1
+        else:
+            # Step back by the overlap, but always move forward by at least one sentence.
+            first = max(last + 1 - OVERLAP_SENTENCES, first + 1)
     return groups

@@ -56,8 +56,8 @@ def test_long_paragraph_splits_on_sentences_with_one_sentence_overlap():
     assert all(len(c.text.split()) <= chunking.MAX_CHUNK_WORDS for c in chunks)
 
 
-def test_chunks_do_not_cross_paragraphs():
-    # given two paragraphs, each well under the word budget
+def test_short_paragraphs_share_a_chunk():
+    # given two paragraphs that together fit the word budget
     first = "Osmosis moves water across a membrane. It follows the water's concentration gradient closely."
     second = "Tonicity describes how a solution changes a cell's volume. Cells swell in hypotonic solutions."
     text = f"{first}\n\n{second}"
@@ -65,11 +65,22 @@ def test_chunks_do_not_cross_paragraphs():
     # when it is chunked
     chunks = split_into_chunks(text)
 
-    # then each paragraph is its own chunk
-    assert chunks == [
-        TextSpan(text=first, char_start=0, char_end=len(first)),
-        TextSpan(text=second, char_start=len(first) + 2, char_end=len(text)),
-    ]
+    # then they form one chunk spanning the paragraph break
+    assert chunks == [TextSpan(text=text, char_start=0, char_end=len(text))]
+
+
+def test_a_heading_opens_the_next_chunk_instead_of_ending_one():
+    # given a 100-word paragraph, a heading, and a paragraph of two 50-word sentences
+    before = " ".join([_sentence(0, 50), _sentence(1, 50)])
+    after = " ".join([_sentence(2, 50), _sentence(3, 50)])
+    text = f"{before}\n\nOsmosis\n\n{after}"
+
+    # when it is chunked
+    chunks = split_into_chunks(text)
+
+    # then the first chunk stops before the heading, and the second starts at it, without overlap
+    assert [c.text for c in chunks] == [before, f"Osmosis\n\n{after}"]
+    assert chunks[1].char_start == len(before) + 2
 
 
 def test_short_tail_sentence_joins_the_previous_chunk():
@@ -97,18 +108,16 @@ def test_oversized_sentence_is_a_chunk_of_its_own():
     assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
 
 
-def test_run_of_short_paragraphs_closes_a_chunk_of_its_own():
-    # given a list of twenty 5-word items followed by a paragraph
-    items = [f"Item {i} is about cells." for i in range(20)]
-    paragraph = "A paragraph follows the list. " + _sentence(9, 20)
-    text = "\n\n".join([*items, paragraph])
+def test_a_long_list_of_short_items_is_chunked_whole_items():
+    # given forty 5-word list items (200 words: more than one chunk holds)
+    items = [f"Item {i} is about cells." for i in range(40)]
+    text = "\n\n".join(items)
 
     # when it is chunked
     chunks = split_into_chunks(text)
 
-    # then the items form chunks of their own once they pass the carry limit, and nothing is lost
-    assert chunks[0].text == "\n\n".join(items[:15])
-    assert chunks[-1].text == "\n\n".join([*items[15:], paragraph])
+    # then the items fill chunks to the budget, each item whole (short items do not overlap)
+    assert [c.text for c in chunks] == ["\n\n".join(items[:30]), "\n\n".join(items[30:])]
     assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
 
 

@@ -59,3 +59,18 @@ def test_no_texts_give_an_empty_matrix():
 def test_unknown_backend_is_refused_clearly():
     with pytest.raises(ValueError, match="Unknown EMBEDDING_BACKEND 'word2vec'"):
         embeddings.load_embedder("word2vec")
+
+
+def test_build_command_reports_the_cached_model():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    # given the model built by the tests above
+    out = StringIO()
+
+    # when the set-up command runs
+    call_command("build_embedding_model", stdout=out)
+
+    # then it finds the cached file instead of rebuilding it
+    assert out.getvalue() == f"Found {embeddings.onnx_model_path()}\n"
