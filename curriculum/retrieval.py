@@ -2,7 +2,9 @@
 
 Both retrievers rank a curriculum's chunks on their own, dense (MiniLM vectors in the curriculum's
 Chroma collection) for meaning, BM25 (``curriculum.indexing.lexical``) for exact terms; their
-rankings are merged by reciprocal-rank fusion, which needs no score calibration between the two.
+rankings, and the rankings of the sections (documents) their candidates come from, are merged by
+reciprocal-rank fusion, which needs no score calibration between the two. The top k then take at
+most ``MAX_PER_DOCUMENT`` passages of one section, so that they cover the likeliest sections.
 Every candidate comes from the curriculum's own collection and lexical index, and the final rows
 are re-read from the database filtered by curriculum, so no other curriculum's text can come back.
 """
@@ -52,7 +54,7 @@ class RetrievedChunk:
     text: str
     """The passage text."""
     score: float
-    """Fused relevance in [0, 1]: 1.0 means ranked first by both retrievers."""
+    """Fused relevance in [0, 1]: 1.0 means the passage and its section ranked first by both retrievers."""
     similarity: float
     """Cosine similarity of the query and passage vectors, in [-1, 1]."""
     topic_id: int
@@ -102,6 +104,9 @@ def search_chunks_batch(
     _validate(queries=queries, k=k)
     if not queries:
         return []
+    if topic_ids is not None and not topic_ids:
+        # Restricted to no topics at all: nothing can match.
+        return [[] for _ in queries]
     lexical = get_lexical_index(curriculum_id)
     if len(lexical) == 0:
         return [[] for _ in queries]

@@ -25,8 +25,9 @@ _client: ClientAPI | None = None
 _client_key: tuple[str, int, str] | None = None
 _client_lock = threading.Lock()
 
-# HNSW graph parameters. M=16/ef_construction=128 is Chroma's own default neighbourhood; ef_search
-# 64 keeps recall@50 above 0.99 at 100k chunks (bench/results/retrieval.md) at ~2 ms per query.
+# HNSW graph parameters: Chroma's default neighbourhood (16 links a node), a slightly deeper build
+# (128), and a search beam of 64, just above the 50 candidates retrieval asks for (the beam must be at
+# least that wide); query latency at 100k chunks is in bench/results/retrieval.md.
 HNSW_CONFIGURATION = {"space": "cosine", "ef_construction": 128, "ef_search": 64, "max_neighbors": 16}
 
 

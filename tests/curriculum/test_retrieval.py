@@ -65,6 +65,10 @@ def test_topic_filter_restricts_results_to_those_topics(biology: IndexedCurricul
     assert {r.topic_id for r in results} == {photosynthesis}
 
 
+def test_an_empty_topic_filter_matches_nothing(biology: IndexedCurriculum):
+    assert search_chunks(curriculum_id=biology.curriculum.id, query="What is osmosis?", k=5, topic_ids=[]) == []
+
+
 def test_hybrid_ranking_finds_an_exact_term_that_dense_search_misses(biology: IndexedCurriculum):
     # given a chunk whose only link to the question is a rare exact identifier, while the question's
     # meaning (in words no chunk uses) points at the chlorophyll chunk
