@@ -1,0 +1,63 @@
+"""Integration tests on the real shipped cross-encoder (verification/entailment/weights/)."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from verification.entailment.scorer import ClaimInput, ascore_claims, get_scorer, score_claims
+
+EVIDENCE = (
+    "The cell membrane is made of a phospholipid bilayer. "
+    "Chloroplasts are found in plant cells and in algae, but not in animal cells. "
+    "They capture light energy and convert it into chemical energy during photosynthesis."
+)
+SUPPORTED = ClaimInput(text="Chloroplasts are found in plant cells and in algae.", evidence=(EVIDENCE,))
+UNSUPPORTED = ClaimInput(
+    text="Chloroplasts are found in animal cells, where they digest proteins.", evidence=(EVIDENCE,)
+)
+
+
+def test_supported_pair_scores_above_unsupported_pair_and_threshold():
+    # when the real model scores a clearly supported and a clearly unsupported claim
+    supported, unsupported = score_claims([SUPPORTED, UNSUPPORTED])
+    # then the supported one is above the operating threshold, the other below
+    assert supported.probability > unsupported.probability
+    assert supported.supported is True
+    assert unsupported.supported is False
+    assert supported.layers.model_logit > unsupported.layers.model_logit
+    # and the best evidence is the sentence the claim paraphrases
+    assert supported.best_evidence is not None
+    assert supported.best_evidence.text.startswith("Chloroplasts are found in plant cells")
+    assert supported.checker_version == get_scorer().checker_version
+
+
+def test_module_length_evidence_selects_the_relevant_sentence():
+    # given the evidence buried in a long passage of unrelated sentences, in a second passage
+    filler = " ".join(f"Sentence {i} is about tectonic plates and volcanic islands." for i in range(300))
+    claim = ClaimInput(text=SUPPORTED.text, evidence=(filler, filler + "\n" + EVIDENCE))
+    # when scored
+    (score,) = score_claims([claim])
+    # then the chosen evidence comes from the second passage and contains the source sentence
+    assert score.best_evidence is not None
+    assert score.best_evidence.passage == 1
+    assert score.best_evidence.text.startswith("Chloroplasts are found in plant cells")
+    assert score.supported is True
+
+
+def test_scoring_is_thread_safe_and_async_usable():
+    # given the same claims scored from several threads at once
+    expected = [s.probability for s in score_claims([SUPPORTED, UNSUPPORTED])]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: [s.probability for s in score_claims([SUPPORTED, UNSUPPORTED])], range(4)))
+    # then every thread gets the same scores, and the async wrapper agrees too
+    assert results == [expected] * 4
+    via_async = asyncio.run(ascore_claims([SUPPORTED, UNSUPPORTED]))
+    assert [s.probability for s in via_async] == expected
+
+
+def test_bad_input_gets_a_clear_error():
+    with pytest.raises(ValueError, match="no evidence"):
+        score_claims([ClaimInput(text="A claim.", evidence=())])
+    with pytest.raises(ValueError, match="empty"):
+        score_claims([ClaimInput(text="  ", evidence=("x",))])
