@@ -11,7 +11,6 @@ throughput on short and on module-length evidence.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import platform
 import statistics
@@ -33,7 +32,7 @@ import torch  # noqa: E402
 
 from verification.entailment import calibration, evidence  # noqa: E402
 from verification.entailment.combiner import COMBINER_FILE, Combiner  # noqa: E402
-from verification.entailment.cross_encoder import MODEL_FILE, WEIGHTS_DIR  # noqa: E402
+from verification.entailment.cross_encoder import WEIGHTS_DIR  # noqa: E402
 from verification.entailment.datasets import load_dir  # noqa: E402
 from verification.entailment.features import FEATURE_NAMES  # noqa: E402
 from verification.entailment.metrics import mean_balanced_accuracy, per_source, precision_recall  # noqa: E402
@@ -60,8 +59,9 @@ def _throughput(scorer, claims, *, repeats: int, cold: bool) -> float:
     for _ in range(repeats):
         if cold:
             evidence._cache.clear()
-            if scorer.embedder is not None:
-                scorer.embedder._cache.clear()
+            embedding_cache = getattr(scorer.embedder, "_cache", None)
+            if embedding_cache is not None:
+                embedding_cache.clear()
         started = time.perf_counter()
         scorer.score_claims(inputs)
         rates.append(len(inputs) / (time.perf_counter() - started))
@@ -93,33 +93,16 @@ def main() -> None:
     scorer = build_scorer(args.weights, combiner=combiner or placeholder)
     load_seconds = time.perf_counter() - started
 
-    model_sha = hashlib.sha256((args.weights / MODEL_FILE).read_bytes()).hexdigest()
-    ids = [c.id for c in claims]
-    data, dev_seconds, cached = None, float("nan"), False
-    if args.features_cache.exists():
-        stored = np.load(args.features_cache, allow_pickle=False)
-        if str(stored["model_sha"]) == model_sha and stored["ids"].tolist() == ids:
-            data = calibration.FeatureSet(
-                features=stored["features"],
-                labels=stored["labels"],
-                sources=stored["sources"].tolist(),
-                ids=ids,
-            )
-            dev_seconds, cached = float(stored["seconds"]), True
-    if data is None:
+    model_sha = calibration.weights_sha(args.weights)
+    cached_features = calibration.load_features(args.features_cache, model_sha=model_sha, ids=[c.id for c in claims])
+    cached = cached_features is not None
+    if cached_features is not None:
+        data, dev_seconds = cached_features
+    else:
         started = time.perf_counter()
         data = calibration.compute_features(scorer, claims)
         dev_seconds = time.perf_counter() - started
-        args.features_cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            args.features_cache,
-            features=data.features,
-            labels=data.labels,
-            sources=np.array(data.sources),
-            ids=np.array(ids),
-            model_sha=model_sha,
-            seconds=dev_seconds,
-        )
+        calibration.save_features(args.features_cache, data, model_sha=model_sha, seconds=dev_seconds)
     if combiner is None:
         print(f"features cached in {args.features_cache}; no combiner.json in {args.weights} yet")
         return

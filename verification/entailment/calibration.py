@@ -6,13 +6,17 @@ scores on a source are only reported from a combiner fitted without that source.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from verification.entailment.combiner import Combiner, balanced_weights, fit_logistic, precision_threshold
+from verification.entailment.cross_encoder import MODEL_FILE
 from verification.entailment.datasets import LabelledClaim
+from verification.entailment.features import FEATURE_NAMES
 from verification.entailment.metrics import SourceResult, per_source
 from verification.entailment.scorer import ClaimInput, EntailmentScorer
 
@@ -107,3 +111,37 @@ def leave_one_source_out(data: FeatureSet, *, target_precision: float = TARGET_P
         probabilities=probabilities,
         thresholds=thresholds,
     )
+
+
+def save_features(path: Path, data: FeatureSet, *, model_sha: str, seconds: float) -> None:
+    """Cache dev features (minutes to compute) for the bench and for combiner refits."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        features=data.features,
+        labels=data.labels,
+        sources=np.array(data.sources),
+        ids=np.array(data.ids),
+        model_sha=model_sha,
+        feature_names=np.array(FEATURE_NAMES),
+        seconds=seconds,
+    )
+
+
+def load_features(path: Path, *, model_sha: str, ids: list[str]) -> tuple[FeatureSet, float] | None:
+    """The cached features if they were computed by these weights on these claims, else None."""
+    if not path.exists():
+        return None
+    stored = np.load(path, allow_pickle=False)
+    if (
+        str(stored["model_sha"]) != model_sha
+        or stored["ids"].tolist() != ids
+        or tuple(stored["feature_names"].tolist()) != FEATURE_NAMES
+    ):
+        return None
+    data = FeatureSet(features=stored["features"], labels=stored["labels"], sources=stored["sources"].tolist(), ids=ids)
+    return data, float(stored["seconds"])
+
+
+def weights_sha(weights_dir: Path) -> str:
+    return hashlib.sha256((weights_dir / MODEL_FILE).read_bytes()).hexdigest()

@@ -21,7 +21,13 @@ from verification.checks import CheckReport, run_checks
 from verification.checks.negation import best_matching_sentence
 from verification.entailment.combiner import Combiner
 from verification.entailment.cross_encoder import WEIGHTS_DIR, CrossEncoder
-from verification.entailment.evidence import MiniLMEmbedder, SentenceEmbedder, index_passage, select_sentences
+from verification.entailment.evidence import (
+    MiniLMEmbedder,
+    SentenceEmbedder,
+    StaticMiniLMEmbedder,
+    index_passage,
+    select_sentences,
+)
 from verification.entailment.features import claim_features
 from verification.entailment.judge import LlmJudge
 
@@ -224,13 +230,18 @@ def build_scorer(
     weights_dir: Path = WEIGHTS_DIR,
     *,
     use_embeddings: bool = True,
+    contextual_embeddings: bool = False,
     judge: LlmJudge | None = None,
     combiner: Combiner | None = None,
 ) -> EntailmentScorer:
+    """`contextual_embeddings` swaps the static re-ranker for the full MiniLM encoder (slow)."""
+    embedder: SentenceEmbedder | None = None
+    if use_embeddings:
+        embedder = MiniLMEmbedder() if contextual_embeddings else StaticMiniLMEmbedder()
     return EntailmentScorer(
         cross_encoder=CrossEncoder(weights_dir),
         combiner=combiner or Combiner.load(weights_dir),
-        embedder=MiniLMEmbedder() if use_embeddings else None,
+        embedder=embedder,
         judge=judge,
     )
 

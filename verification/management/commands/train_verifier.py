@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from verification.entailment import calibration
 from verification.entailment.combiner import Combiner
-from verification.entailment.cross_encoder import WEIGHTS_DIR
+from verification.entailment.cross_encoder import META_FILE, WEIGHTS_DIR
 from verification.entailment.datasets import LabelledClaim, load_dir
 from verification.entailment.metrics import mean_balanced_accuracy, per_source
 from verification.entailment.scorer import build_scorer
@@ -53,6 +53,15 @@ class Command(BaseCommand):
         parser.add_argument("--dev-dir", type=Path, default=DEFAULT_DEV_DIR, help="fit the combiner here")
         parser.add_argument("--no-dev", action="store_true", help="fit the combiner on the validation split")
         parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
+        parser.add_argument(
+            "--combiner-only", action="store_true", help="keep the cross-encoder in --out; refit the combiner only"
+        )
+        parser.add_argument(
+            "--features-cache",
+            type=Path,
+            default=settings.BASE_DIR / "var/verifier/dev_features.npz",
+            help="dev features are cached here (keyed by the weights' hash) for the bench and refits",
+        )
 
     def handle(self, *args, **options) -> None:
         started = time.monotonic()
@@ -67,14 +76,29 @@ class Command(BaseCommand):
         )
         train_items, val_items, counts = self._training_data(options, seed)
         self.stdout.write(f"training pairs: {json.dumps(counts)}")
-        examples = make_examples(train_items, max_length=config.max_length)
         out: Path = options["out"]
         version = f"s{seed}-L{config.max_length}"
-        result = train_cross_encoder(examples, config, out_dir=out, version=version, log=lambda m: self.stdout.write(m))
-        self.stdout.write(f"trained {result.steps} steps in {result.seconds:.0f}s; sha256 {result.weights_sha256}")
+        report: dict = {}
+        if options["combiner_only"]:
+            if (out / "training_report.json").exists():
+                report = json.loads((out / "training_report.json").read_text())
+            version = json.loads((out / META_FILE).read_text())["version"]
+        else:
+            examples = make_examples(train_items, max_length=config.max_length)
+            result = train_cross_encoder(
+                examples, config, out_dir=out, version=version, log=lambda m: self.stdout.write(m)
+            )
+            self.stdout.write(f"trained {result.steps} steps in {result.seconds:.0f}s; sha256 {result.weights_sha256}")
+            report = {
+                "config": config.__dict__,
+                "data": counts,
+                "train_seconds": round(result.seconds, 1),
+                "steps": result.steps,
+                "losses": [round(x, 5) for x in result.losses],
+                "weights_sha256": result.weights_sha256,
+            }
 
-        # The combiner is fitted with the embedding re-ranker off when fitting on the tiny
-        # validation split (tests), on otherwise: the same configuration the scorer runs.
+        # Features are computed with the same scorer configuration that runs in production.
         dev_claims = self._dev_claims(options)
         scorer = build_scorer(out, use_embeddings=True, combiner=_placeholder_combiner())
         validation = [
@@ -87,22 +111,25 @@ class Command(BaseCommand):
             val_features.labels.astype(int).tolist(),
             (val_features.features[:, 0] > 0).astype(int).tolist(),
         )
-        report: dict = {
-            "config": config.__dict__,
-            "data": counts,
-            "train_seconds": round(result.seconds, 1),
-            "steps": result.steps,
-            "losses": [round(x, 5) for x in result.losses],
-            "weights_sha256": result.weights_sha256,
-            "validation_model_only": [r.__dict__ for r in val_results],
-        }
+        report["validation_model_only"] = [r.__dict__ for r in val_results]
         fit_on = val_features
         if dev_claims:
-            fit_on = calibration.compute_features(
-                scorer,
-                dev_claims,
-                progress=lambda d, t: self.stderr.write(f"dev features {d}/{t}") if d % 1024 == 0 else None,
-            )
+            model_sha = calibration.weights_sha(out)
+            ids = [c.id for c in dev_claims]
+            cached = calibration.load_features(options["features_cache"], model_sha=model_sha, ids=ids)
+            if cached is not None:
+                fit_on = cached[0]
+            else:
+                dev_started = time.monotonic()
+                fit_on = calibration.compute_features(
+                    scorer,
+                    dev_claims,
+                    progress=lambda d, t: self.stderr.write(f"dev features {d}/{t}") if d % 1024 == 0 else None,
+                )
+                report["dev_feature_seconds"] = round(time.monotonic() - dev_started, 1)
+                calibration.save_features(
+                    options["features_cache"], fit_on, model_sha=model_sha, seconds=report["dev_feature_seconds"]
+                )
             loso = calibration.leave_one_source_out(fit_on)
             report["loso_operating"] = [r.__dict__ for r in loso.at_operating]
             report["loso_mean_balanced_accuracy"] = mean_balanced_accuracy(loso.at_operating)
