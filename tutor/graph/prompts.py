@@ -47,7 +47,7 @@ _INJECTION = re.compile(
     r"|^\s*(system|assistant|user)\s*:",
     re.IGNORECASE,
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(\s+)")
 
 
 def sentence_budget(level: str) -> int:
@@ -56,9 +56,15 @@ def sentence_budget(level: str) -> int:
 
 
 def strip_instructions(text: str) -> str:
-    """Remove sentences of syllabus text that address the model."""
-    sentences = _SENTENCE_SPLIT.split(text)
-    return " ".join(s for s in sentences if not _INJECTION.search(s)).strip()
+    """Remove sentences of syllabus text that address the model; the rest keeps its layout."""
+    pieces = _SENTENCE_SPLIT.split(text)  # [sentence, separator, sentence, separator, ...]
+    kept = []
+    for i in range(0, len(pieces), 2):
+        sentence = pieces[i]
+        separator = pieces[i + 1] if i + 1 < len(pieces) else ""
+        if not _INJECTION.search(sentence):
+            kept.append(sentence + separator)
+    return "".join(kept).strip()
 
 
 def build_answer_messages(
