@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from verification.entailment.text import STOPWORDS, words
 
@@ -34,9 +35,15 @@ def extract_entities(text: str) -> list[str]:
     return entities
 
 
+@lru_cache(maxsize=256)
+def _tokens(text: str) -> frozenset[str]:
+    # Evidence passages are module-length and shared by many claims: tokenise each once.
+    return frozenset(words(text))
+
+
 def entity_mismatches(claim: str, evidence: str) -> list[str]:
     """Entities of the claim none of whose name tokens occur in the evidence."""
-    evidence_tokens = set(words(evidence))
+    evidence_tokens = _tokens(evidence)
     missing = []
     for entity in extract_entities(claim):
         tokens = [t for t in words(entity) if t not in _NOT_NAMES]

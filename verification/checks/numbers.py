@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _NUMBER_WORDS = {
     "zero": 0,
@@ -101,7 +102,9 @@ def extract_numbers(text: str, *, include_words: bool = True) -> list[tuple[str,
     return found
 
 
-def _values(text: str) -> set[float]:
+# Evidence passages are module-length and shared by many claims: parse each once.
+@lru_cache(maxsize=256)
+def _values(text: str) -> frozenset[float]:
     values: set[float] = set()
     for _, value in extract_numbers(text):
         values.add(round(value, 6))
@@ -109,7 +112,7 @@ def _values(text: str) -> set[float]:
     # mentions are already scaled, so adding the bare digits keeps "1.5 million" == "1.5 m".
     for match in _DIGITS.finditer(text):
         values.add(round(float(match.group(1).replace(",", "")), 6))
-    return values
+    return frozenset(values)
 
 
 def number_mismatches(claim: str, evidence: str) -> list[str]:
@@ -126,9 +129,14 @@ def number_mismatches(claim: str, evidence: str) -> list[str]:
     return missing
 
 
+@lru_cache(maxsize=256)
+def _lower(text: str) -> str:
+    return text.lower()
+
+
 def date_mismatches(claim: str, evidence: str) -> list[str]:
     """Month and weekday names of the claim that the evidence never mentions."""
-    evidence_lower = evidence.lower()
+    evidence_lower = _lower(evidence)
     missing = []
     for pattern in (_MONTH, _WEEKDAY):
         for match in pattern.finditer(claim):
