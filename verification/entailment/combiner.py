@@ -47,7 +47,14 @@ class Combiner:
         payload = json.loads((directory / COMBINER_FILE).read_text())
         if tuple(payload.pop("features")) != FEATURE_NAMES:
             raise RuntimeError("combiner.json was fitted on other features; rerun train_verifier")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})
+        return cls(
+            weights=tuple(payload["weights"]),
+            bias=float(payload["bias"]),
+            mean=tuple(payload["mean"]),
+            scale=tuple(payload["scale"]),
+            threshold=float(payload["threshold"]),
+            version=str(payload["version"]),
+        )
 
 
 def balanced_weights(labels: np.ndarray, groups: list[str]) -> np.ndarray:

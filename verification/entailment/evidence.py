@@ -64,7 +64,8 @@ class StaticMiniLMEmbedder:
         with safe_open(str(model_dir / "model.safetensors"), framework="np") as handle:
             key = next(k for k in handle.keys() if k.endswith("word_embeddings.weight"))
             self._table = handle.get_tensor(key).astype(np.float32)
-        self._stop_ids = set(self._tokenizer.convert_tokens_to_ids(sorted(STOPWORDS & set(self._tokenizer.vocab))))
+        stop_ids = self._tokenizer.convert_tokens_to_ids(sorted(STOPWORDS & set(self._tokenizer.vocab)))
+        self._stop_ids = set(stop_ids if isinstance(stop_ids, list) else [stop_ids])
         self._stop_ids |= set(self._tokenizer.all_special_ids)
         self._lock = threading.Lock()
 

@@ -82,7 +82,7 @@ def _batches(examples: list[Example], *, batch_size: int, rng: random.Random) ->
     order = examples[:]
     rng.shuffle(order)
     pool = batch_size * 16
-    batches = []
+    batches: list[list[Example]] = []
     for start in range(0, len(order), pool):
         chunk = sorted(order[start : start + pool], key=lambda e: len(e.claim) + len(e.window))
         batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))

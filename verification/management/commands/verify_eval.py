@@ -62,7 +62,7 @@ class Command(BaseCommand):
         labelled = [(c, y) for c, (_, y, _) in zip(claims, predictions, strict=True) if c.label is not None]
         if labelled:
             results = per_source(
-                [c.source for c, _ in labelled], [int(c.label) for c, _ in labelled], [y for _, y in labelled]
+                [c.source for c, _ in labelled], [int(c.label or 0) for c, _ in labelled], [y for _, y in labelled]
             )
             report = self.stdout if options["out"] is not None else self.stderr
             report.write("| source | claims | balanced accuracy | precision | recall |")
