@@ -84,7 +84,9 @@ class LexicalScorer:
                         best, best_overlap = EvidenceSentence(passage=p, sentence=s, text=sentence), overlap
             probability = 0.99 if best_overlap == 1.0 else 0.05
             report = CheckReport(
-                number_mismatches=tuple(n for n in re.findall(r"\d+", claim.text) if n not in " ".join(claim.evidence)),
+                number_mismatches=tuple(
+                    n for n in re.findall(r"\d+", claim.text) if n not in re.findall(r"\d+", " ".join(claim.evidence))
+                ),
                 date_mismatches=(),
                 entity_mismatches=(),
                 negation_mismatch=False,
