@@ -142,7 +142,7 @@ def _blocks(element: ET.Element | None) -> list[str]:
 
     def walk(node: ET.Element) -> None:
         for child in node:
-            if child.tag in _SKIPPED_TAGS:
+            if child.tag in _SKIPPED_TAGS or _is_exercise_section(child):
                 continue
             if child.tag in _BLOCK_TAGS and not any(
                 grand.tag in _BLOCK_TAGS for grand in child.iter() if grand is not child
@@ -155,6 +155,14 @@ def _blocks(element: ET.Element | None) -> list[str]:
 
     walk(element)
     return out
+
+
+def _is_exercise_section(element: ET.Element) -> bool:
+    """A review or critical-thinking section: its title and exercises, no prose of its own."""
+    if element.tag != f"{CNX}section":
+        return False
+    children = [c for c in element if c.tag not in (f"{CNX}title", f"{CNX}label")]
+    return bool(children) and all(c.tag == f"{CNX}exercise" for c in children)
 
 
 def _inline_text(element: ET.Element | None) -> str:

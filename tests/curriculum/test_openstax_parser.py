@@ -30,6 +30,8 @@ def test_exercises_become_questions_and_stay_out_of_the_text(mini_book: Path):
     assert topic.title == "Velocity and Speed"
     assert "Which quantity has a direction" not in topic.text
     assert "closed lap" not in topic.text
+    assert "Review Questions" not in topic.text
+    assert "Critical Thinking Questions" not in topic.text
     assert topic.text.startswith("Velocity is the rate of change of position with respect to time.")
     assert "A car moving east at 25 meters per second." in topic.text
     assert "velocity: the rate of change of position, with direction" in topic.text

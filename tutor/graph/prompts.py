@@ -47,7 +47,8 @@ _INJECTION = re.compile(
     r"|^\s*(system|assistant|user)\s*:",
     re.IGNORECASE,
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(\s+)")
+# Sentence ends and line breaks (glossary lines and headings carry no full stop).
+_SENTENCE_SPLIT = re.compile(r"((?:(?<=[.!?])\s+)|(?:[ \t]*\n\s*))")
 
 
 def sentence_budget(level: str) -> int:
