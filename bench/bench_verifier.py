@@ -1,6 +1,6 @@
 """Benchmark the verifier's entailment scorer on the dev set; prints (and writes) a markdown section.
 
-    .venv/bin/python bench/bench_verifier.py [--dev-dir /work/shared/eval] [--out bench/results/verifier.md]
+    .venv/bin/python bench/bench_verifier.py [--dev-dir ../shared/eval] [--out bench/results/verifier.md]
 
 Reports, side by side from one run: balanced accuracy per dev source, leave-one-source-out (the
 cross-encoder never trained on any dev source; the combiner and its threshold are refitted
@@ -70,7 +70,7 @@ def _throughput(scorer, claims, *, repeats: int, cold: bool) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dev-dir", type=Path, default=Path("/work/shared/eval"))
+    parser.add_argument("--dev-dir", type=Path, default=ROOT.parent / "shared" / "eval")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/verifier.md")
     parser.add_argument("--throughput-claims", type=int, default=120)
     parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR)

@@ -26,8 +26,10 @@ from verification.entailment.scorer import build_scorer
 from verification.entailment.syllabus_pairs import load_modules, synthetic_pairs
 from verification.entailment.training import TrainConfig, make_examples, train_cross_encoder
 
-DEFAULT_TRAIN_DIR = Path("/work/shared/train")
-DEFAULT_DEV_DIR = Path("/work/shared/eval")
+# The labelled data lives beside the checkout (../shared), not in the repository.
+SHARED_DIR = Path(__file__).resolve().parents[4] / "shared"
+DEFAULT_TRAIN_DIR = SHARED_DIR / "train"
+DEFAULT_DEV_DIR = SHARED_DIR / "eval"
 # Whole sources held out of fine-tuning to watch generalisation: one BEGIN corpus, and a tenth of
 # the syllabus modules (whole modules, so no sentence of a validation module is ever trained on).
 VALIDATION_SOURCES = ("begin-cmudog-dev",)
