@@ -25,6 +25,8 @@ $(STAMP): requirements.txt requirements-models.txt
 setup: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
+	# The int8 ONNX embedder, exported offline from the bundled MiniLM weights (no-op once built).
+	$(PY) manage.py build_embedding_model
 
 demo: setup
 	$(PY) manage.py import_demo_syllabus
