@@ -206,6 +206,18 @@ class EnrollmentCreateApi(APIView):
 # --- asking -----------------------------------------------------------------------------------------
 
 
+def _answer_response(request, message: Message) -> Response:
+    """The whole answer, or 503 with the saved message's id when the model failed (retryable)."""
+    if message.status == Message.Status.FAILED:
+        body = api_error_body(
+            code=message.error_code or "llm_unavailable",
+            message=message.error_message or "The tutor could not answer; please try again.",
+            details={"message_id": message.pk, "retryable": True},
+        )
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    return Response(MessageSerializer(message_get(student=request.user, message_id=message.pk)).data)
+
+
 class AnswerCreateApi(APIView):
     throttle_classes = [UserRateThrottle, ScopedRateThrottle]
     throttle_scope = "ask"
@@ -247,15 +259,7 @@ class AnswerCreateApi(APIView):
             )
         except TutorInputError as exc:
             raise TutorRefused(exc) from exc
-        if message.status == Message.Status.FAILED:
-            body = api_error_body(
-                code=message.error_code or "llm_unavailable",
-                message=message.error_message or "The tutor could not answer; please try again.",
-                details={"message_id": message.pk, "retryable": True},
-            )
-            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        message = message_get(student=request.user, message_id=message.pk)
-        return Response(MessageSerializer(message).data)
+        return _answer_response(request, message)
 
 
 class AnswerRetryApi(APIView):
@@ -277,14 +281,7 @@ class AnswerRetryApi(APIView):
             message = async_to_sync(tutor_answer_retry)(student=request.user, message_id=message_id)
         except TutorInputError as exc:
             raise TutorRefused(exc) from exc
-        if message.status == Message.Status.FAILED:
-            body = api_error_body(
-                code=message.error_code or "llm_unavailable",
-                message=message.error_message or "The tutor could not answer; please try again.",
-                details={"message_id": message.pk, "retryable": True},
-            )
-            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(MessageSerializer(message_get(student=request.user, message_id=message.pk)).data)
+        return _answer_response(request, message)
 
 
 # --- history ----------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from curriculum.models import Curriculum
 from curriculum.selectors import curriculum_can_study
 from llm.errors import LLMError, LLMRequestError, LLMUnavailableError
 from verification.graph.state import EvidencePassage
-from verification.models import VerificationRecord, VerificationRun
+from verification.models import VerificationRun
 from verification.pipeline import OrderedVerifier, SentenceVerdict
+from verification.services import verification_records_create
 
 from .events import (
     Accepted,
@@ -326,7 +327,7 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
         if run.verdicts:
             verification_run = VerificationRun.objects.create(curriculum=run.curriculum)
             message.verification_run = verification_run
-            records: list[VerificationRecord] = []
+            verification_records_create(run=verification_run, verdicts=run.verdicts)
             for v in run.verdicts:
                 rows.append(
                     AnswerSentence(
@@ -340,23 +341,6 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
                         citations=[{"chunk_id": c.chunk_id, "topic": c.topic, "module": c.module} for c in v.citations],
                     )
                 )
-                records.extend(
-                    VerificationRecord(
-                        run=verification_run,
-                        sentence_index=v.index,
-                        claim_index=r.claim_index,
-                        attempt=r.attempt,
-                        claim=r.claim,
-                        verdict=r.verdict,
-                        score=r.score,
-                        evidence_chunk_ids=list(r.evidence_chunk_ids),
-                        checker_versions={"scorer": r.checker_version},
-                        details={"reasons": list(r.reasons)},
-                        latency_ms=r.latency_ms,
-                    )
-                    for r in v.records
-                )
-            VerificationRecord.objects.bulk_create(records)
         for s in run.unverified:
             citations = [run._citation_for_marker(n) for n in s.markers if n in run.passages]
             rows.append(

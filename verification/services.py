@@ -82,9 +82,8 @@ async def _verify_all(run: VerificationRun) -> list[SentenceVerdict]:
     )
 
 
-@transaction.atomic
-def _records_replace(*, run: VerificationRun, verdicts: list[SentenceVerdict]) -> None:
-    VerificationRecord.objects.filter(run=run).delete()
+def verification_records_create(*, run: VerificationRun, verdicts: list[SentenceVerdict]) -> None:
+    """Store the audit trail of checked sentences: one VerificationRecord per claim and attempt."""
     VerificationRecord.objects.bulk_create(
         VerificationRecord(
             run=run,
@@ -102,4 +101,10 @@ def _records_replace(*, run: VerificationRun, verdicts: list[SentenceVerdict]) -
         for v in verdicts
         for r in v.records
     )
+
+
+@transaction.atomic
+def _records_replace(*, run: VerificationRun, verdicts: list[SentenceVerdict]) -> None:
+    VerificationRecord.objects.filter(run=run).delete()
+    verification_records_create(run=run, verdicts=verdicts)
     VerificationRun.objects.filter(pk=run.pk).update(status=VerificationRun.Status.DONE, completed_at=timezone.now())
