@@ -10,6 +10,8 @@ towards it by asking for the evidence's own words.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from verification.entailment.text import content_terms
 
 # Fewer content words than this ("It is a cell.") match almost any passage: never extractive.
@@ -26,5 +28,5 @@ def extractive_support(claim: str, evidence_sentences: list[str]) -> bool:
     if len(terms) < MIN_CONTENT_TERMS:
         return False
     per_sentence = [content_terms(s) for s in evidence_sentences]
-    spans = per_sentence + [a + b for a, b in zip(per_sentence, per_sentence[1:], strict=False)]
+    spans = per_sentence + [a + b for a, b in pairwise(per_sentence)]
     return any(_in_order(terms, span) for span in spans)
