@@ -19,6 +19,7 @@ BENCHES = {
     "retrieval": ["bench/bench_retrieval.py"],
     "llm": ["bench/bench_llm.py"],
     "verifier": ["bench/bench_verifier.py"],
+    "verify_eval": ["bench/bench_verify_eval.py"],
     "answer": ["bench/bench_answer.py"],
     "sockets": ["bench/bench_sockets.py"],
 }
