@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
@@ -272,6 +273,11 @@ def ingestion_job_create(
         raise SyllabusImportError(filename=filename, problem=f"has an unsupported type (allowed: {allowed})")
     if not content:
         raise SyllabusImportError(filename=filename, problem="is empty")
+    if len(content) > settings.MAX_UPLOAD_BYTES:
+        raise SyllabusImportError(
+            filename=filename,
+            problem=f"is {len(content) / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB",
+        )
     job = IngestionJob.objects.create(curriculum=curriculum, created_by=created_by, kind="upload", filename=filename)
     job.upload.save(f"{job.pk}{suffix}", ContentFile(content), save=True)
     transaction.on_commit(lambda: ingestion_job_run_task.delay(job_id=job.pk))

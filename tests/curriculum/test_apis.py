@@ -136,3 +136,22 @@ def _upload(name: str, content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content)
+
+
+def test_oversized_upload_is_refused_with_the_limit(api_client, imported_mini_book, settings):
+    # given
+    settings.MAX_UPLOAD_BYTES = 100_000
+    classroom = ClassroomFactory(curriculum=imported_mini_book)
+    _auth(api_client, classroom.teacher)
+
+    # when
+    response = api_client.post(
+        "/api/v1/curricula/mini-physics/documents/",
+        {"file": _upload("big.md", b"# A\n\n" + b"x" * 150_000)},
+        format="multipart",
+    )
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["file"] == ["big.md: is 0.2 MB; the limit is 0.1 MB"]
+    assert IngestionJob.objects.count() == 0
