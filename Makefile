@@ -40,7 +40,7 @@ worker: setup
 llm-server: setup
 	$(PY) -m llm.llama_server --port 8090
 
-test: setup
+test: setup lint typecheck
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
