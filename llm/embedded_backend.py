@@ -50,6 +50,9 @@ class EmbeddedBackendConfig:
     """llama.cpp context window (prompt + answer); SmolLM2 was trained at 8192."""
     threads: int = 0
     """CPU threads for generation and prompt evaluation; 0 means every core this process may use."""
+    instance: str = "default"
+    """Which copy of the weights: clients with different instances get separate models and worker
+    threads, so that (say) verifier revisions need not queue behind a streaming answer."""
     read_timeout_s: float = 30.0
     """Longest wait for the next token, including time queued behind other generations: the same
     promise the openai backend makes, so a busy process fails clearly instead of hanging."""
@@ -103,14 +106,14 @@ def _load_llama(config: EmbeddedBackendConfig) -> Llama:
     )
 
 
-_slots: dict[tuple[Path, int, int], _ModelSlot] = {}
+_slots: dict[tuple[Path, int, int, str], _ModelSlot] = {}
 _slots_lock = threading.Lock()
 
 
 def _slot_for(config: EmbeddedBackendConfig) -> _ModelSlot:
     # Keyed by what shapes the loaded model, so that every client built from the same settings
     # shares one copy of the weights and one worker thread per process.
-    key = (config.model_path, config.context_tokens, config.effective_threads)
+    key = (config.model_path, config.context_tokens, config.effective_threads, config.instance)
     with _slots_lock:
         slot = _slots.get(key)
         if slot is None:

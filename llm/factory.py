@@ -9,13 +9,21 @@ from llm.client import ChatClient
 from llm.errors import LLMConfigurationError
 
 BACKENDS = ("embedded", "openai")
+# A revision prompt is one sentence plus a few evidence sentences: ~600 tokens. A small context
+# keeps the second embedded copy's KV cache to a few MB.
+REVISION_CONTEXT_TOKENS = 2048
 
 _client: ChatClient | None = None
+_revision_client: ChatClient | None = None
 _client_lock = threading.Lock()
 
 
-def chat_client_from_settings(settings: Any) -> ChatClient:
+def chat_client_from_settings(settings: Any, *, purpose: str = "answer") -> ChatClient:
     """A new client for the LLM_* values of ``settings`` (django.conf.settings or a look-alike).
+
+    ``purpose="revision"`` gives the embedded backend its own copy of the model (small context,
+    LLM_REVISION_THREADS threads): a revision then runs beside the answer's generation instead of
+    queueing behind it. A server backend batches concurrent requests itself, so it is one client.
 
     Raises LLMConfigurationError naming the setting to fix.
     """
@@ -26,13 +34,15 @@ def chat_client_from_settings(settings: Any) -> ChatClient:
         from llm.embedded_backend import EmbeddedBackendConfig, EmbeddedChatClient
         from llm.model_files import smollm2_gguf_path
 
+        revision = purpose == "revision"
         return EmbeddedChatClient(
             EmbeddedBackendConfig(
                 model_path=smollm2_gguf_path(),
                 model_name=settings.LLM_MODEL,
-                context_tokens=settings.LLM_CONTEXT_TOKENS,
-                threads=settings.LLM_THREADS,
+                context_tokens=REVISION_CONTEXT_TOKENS if revision else settings.LLM_CONTEXT_TOKENS,
+                threads=settings.LLM_REVISION_THREADS if revision else settings.LLM_THREADS,
                 read_timeout_s=settings.LLM_READ_TIMEOUT_S,
+                instance=purpose,
             )
         )
     if backend == "openai":
@@ -67,8 +77,23 @@ def get_chat_client() -> ChatClient:
         return _client
 
 
+def get_revision_client() -> ChatClient:
+    """The client the verifier revises failed sentences with (see chat_client_from_settings)."""
+    global _revision_client
+    with _client_lock:
+        if _revision_client is None:
+            from django.conf import settings
+
+            if settings.LLM_BACKEND == "embedded":
+                _revision_client = chat_client_from_settings(settings, purpose="revision")
+            else:
+                _revision_client = _client or chat_client_from_settings(settings)
+        return _revision_client
+
+
 def reset_chat_client() -> None:
-    """Forget the cached client so that the next get_chat_client() rereads settings (tests)."""
-    global _client
+    """Forget the cached clients so that the next get_*_client() rereads settings (tests)."""
+    global _client, _revision_client
     with _client_lock:
         _client = None
+        _revision_client = None

@@ -54,6 +54,7 @@ def use_chat_client():
 
     def install(client):
         llm.factory._client = client
+        llm.factory._revision_client = client
         return client
 
     yield install

@@ -19,10 +19,12 @@ _STOP = {"the", "a", "an", "is", "are", "of", "and", "to", "in", "it", "at", "it
 
 @dataclass(kw_only=True)
 class ScriptedChatClient:
-    """Streams ``answer`` word by word; answers revision prompts with ``revision``."""
+    """Streams ``answer`` word by word; answers rewrite prompts with ``revision`` and structured
+    (selection) prompts with ``{"sentence": selection}``."""
 
     answer: str
     revision: str = ""
+    selection: int = 1
     token_delay_s: float = 0.0
     fail_with: LLMUnavailableError | None = None
     model_name: str = "scripted-fake"
@@ -53,7 +55,10 @@ class ScriptedChatClient:
         return self.revision
 
     async def complete_json(self, messages, *, schema, max_tokens, temperature=0.0, seed=None):
-        raise NotImplementedError
+        self.prompts.append(list(messages))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return schema.model_validate({"sentence": self.selection})
 
 
 def _content_words(text: str) -> set[str]:

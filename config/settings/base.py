@@ -8,6 +8,7 @@ SmolLM2 model.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -147,6 +148,9 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
 LLM_STRUCTURED_OUTPUT = env("LLM_STRUCTURED_OUTPUT", default="json_schema")  # vLLM; "json_object" for llama.cpp
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
 LLM_THREADS = env.int("LLM_THREADS", default=0)  # 0 = all cores
+# The embedded backend's second copy of the model, for verifier revisions (see llm/factory.py):
+# one thread, so that it shares the cores with a streaming answer instead of stalling it.
+LLM_REVISION_THREADS = env.int("LLM_REVISION_THREADS", default=1)
 
 # --- Verification ------------------------------------------------------------------------------
 # Off only for benchmarks that measure the cost of verification; a student never sees unverified text.
@@ -154,6 +158,11 @@ TUTOR_VERIFY_ANSWERS = env.bool("TUTOR_VERIFY_ANSWERS", default=True)
 # Long enough for the level's sentence budget with citation markers, short enough that a rambling
 # small model cannot keep the student waiting.
 TUTOR_MAX_ANSWER_TOKENS = env.int("TUTOR_MAX_ANSWER_TOKENS", default=220)
+# How a failed sentence is revised: "select" (the LLM picks the syllabus sentence that says it;
+# right for a small model) or "rewrite" (the LLM rewrites it; for a capable model behind vLLM).
+VERIFIER_REVISION_MODE = env("VERIFIER_REVISION_MODE", default="select")
+if VERIFIER_REVISION_MODE not in ("select", "rewrite"):
+    raise ImproperlyConfigured(f"VERIFIER_REVISION_MODE must be select or rewrite, got {VERIFIER_REVISION_MODE!r}")
 VERIFIER_LLM_JUDGE = env.bool("VERIFIER_LLM_JUDGE", default=False)
 VERIFIER_JUDGE_BASE_URL = env("VERIFIER_JUDGE_BASE_URL", default="")
 VERIFIER_JUDGE_MODEL = env("VERIFIER_JUDGE_MODEL", default="bespokelabs/Bespoke-MiniCheck-7B")

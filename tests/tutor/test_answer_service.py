@@ -40,6 +40,12 @@ async def _ask(student, curriculum, question="What is speed?", **kwargs):
     return message, events
 
 
+@pytest.fixture
+def rewrite_revisions(settings):
+    """These tests script the LLM's rewritten sentence (the select mode is tested in the graph's tests)."""
+    settings.VERIFIER_REVISION_MODE = "rewrite"
+
+
 async def test_supported_sentences_are_released_in_order_with_citations(enrolled, use_chat_client, use_scorer):
     # given
     student, curriculum = enrolled
@@ -66,7 +72,7 @@ async def test_supported_sentences_are_released_in_order_with_citations(enrolled
     assert records == 2
 
 
-async def test_unsupported_sentence_is_revised_from_evidence_then_released(enrolled, use_chat_client, use_scorer):
+async def test_unsupported_sentence_is_revised_from_evidence_then_released(enrolled, use_chat_client, use_scorer, rewrite_revisions):
     # given: the revision restates the evidence
     student, curriculum = enrolled
     use_chat_client(ScriptedChatClient(answer=UNSUPPORTED, revision="Velocity is the rate of change of position."))
@@ -86,7 +92,7 @@ async def test_unsupported_sentence_is_revised_from_evidence_then_released(enrol
     assert attempts == [(0, "unsupported"), (1, "supported")]
 
 
-async def test_sentence_failing_after_revision_is_withheld_never_released(enrolled, use_chat_client, use_scorer):
+async def test_sentence_failing_after_revision_is_withheld_never_released(enrolled, use_chat_client, use_scorer, rewrite_revisions):
     # given: the revision is still unsupported; policy withhold (the default)
     student, curriculum = enrolled
     use_chat_client(ScriptedChatClient(answer=f"{SUPPORTED_1} {UNSUPPORTED}", revision="Galileo measured it in Pisa."))
@@ -104,7 +110,7 @@ async def test_sentence_failing_after_revision_is_withheld_never_released(enroll
     assert (delivery.verdict, delivery.delivery) == ("unsupported", "withheld")
 
 
-async def test_mark_policy_shows_failed_sentence_marked(enrolled, use_chat_client, use_scorer):
+async def test_mark_policy_shows_failed_sentence_marked(enrolled, use_chat_client, use_scorer, rewrite_revisions):
     # given
     student, curriculum = enrolled
     await sync_to_async(Curriculum.objects.filter(pk=curriculum.pk).update)(unsupported_policy="mark")
@@ -120,7 +126,7 @@ async def test_mark_policy_shows_failed_sentence_marked(enrolled, use_chat_clien
     assert not [e for e in events if isinstance(e, SentenceReleased)]
 
 
-async def test_number_mismatch_is_flagged_as_contradicted(enrolled, use_chat_client, use_scorer):
+async def test_number_mismatch_is_flagged_as_contradicted(enrolled, use_chat_client, use_scorer, rewrite_revisions):
     # given
     student, curriculum = enrolled
     wrong = "A runner completes a 400 meter lap in 95 seconds [1]."

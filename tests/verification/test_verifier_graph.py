@@ -64,6 +64,78 @@ async def test_revision_failure_keeps_the_failing_verdict(imported_mini_book, us
     assert [r.attempt for r in result.records] == [0]
 
 
+async def test_select_revision_replaces_the_sentence_with_the_chosen_syllabus_sentence(
+    imported_mini_book, use_chat_client, use_scorer
+):
+    # given a wrong number; the LLM picks candidate 1 under a grammar of the candidates' numbers
+    client = use_chat_client(ScriptedChatClient(answer="", selection=1))
+    use_scorer(LexicalScorer())
+
+    # when
+    result = await verify_sentence(
+        index=0,
+        sentence="Water boils at 50 degrees Celsius.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+
+    # then the syllabus sentence is shown, re-checked and cited; the draft is kept for the audit
+    assert (result.verdict, result.text, result.original) == (
+        "supported",
+        "Water boils at 100 degrees Celsius at sea level.",
+        "Water boils at 50 degrees Celsius.",
+    )
+    assert [c.chunk_id for c in result.citations] == [1]
+    assert [(r.attempt, r.verdict) for r in result.records] == [(0, "contradicted"), (1, "supported")]
+    (prompt,) = client.prompts
+    assert "1. Water boils at 100 degrees Celsius at sea level." in prompt[-1].content
+
+
+async def test_select_revision_without_a_sentence_on_the_subject_asks_no_llm(
+    imported_mini_book, use_chat_client, use_scorer
+):
+    # given a sentence no evidence sentence shares two content words with
+    client = use_chat_client(ScriptedChatClient(answer="", selection=1))
+    use_scorer(LexicalScorer())
+
+    # when
+    result = await verify_sentence(
+        index=0,
+        sentence="Photosynthesis happens in chloroplasts of leaves.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+
+    # then
+    assert (result.verdict, result.revised, result.citations) == ("unsupported", False, ())
+    assert client.prompts == []
+
+
+def test_selection_schema_admits_only_the_candidates_numbers():
+    from pydantic import ValidationError
+
+    from verification.revision import selection_schema
+
+    schema = selection_schema(3)
+    assert schema.model_validate({"sentence": 3}).sentence == 3  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError):
+        schema.model_validate({"sentence": 4})
+    assert schema.model_json_schema()["properties"]["sentence"]["enum"] == [1, 2, 3]
+
+
+def test_revision_candidates_drop_figure_references_and_off_subject_sentences():
+    from verification.revision import revision_candidates
+
+    candidates = revision_candidates(
+        sentence="Water boils at 50 degrees.",
+        evidence=[
+            "Water boils at 100 degrees Celsius (Figure 2.3).",
+            "Heat flows from a hotter object to a colder one.",
+        ],
+    )
+    assert candidates == ["Water boils at 100 degrees Celsius."]
+
+
 async def test_per_claim_retrieval_finds_evidence_the_answer_was_not_given(
     imported_mini_book, use_chat_client, use_scorer
 ):

@@ -5,11 +5,18 @@ import time
 
 from curriculum.retrieval import search_chunks_batch
 from llm.errors import LLMError
-from llm.factory import get_chat_client
+from llm.factory import get_revision_client
 
 from ..claims import split_claims
 from ..entailment.scorer import ClaimInput, ClaimScore, ascore_claims
-from ..revision import build_revision_messages, first_sentence
+from ..revision import (
+    RevisionMode,
+    build_revision_messages,
+    build_selection_messages,
+    first_sentence,
+    revision_candidates,
+    selection_schema,
+)
 from .state import ClaimRecord, EvidencePassage, Verdict, VerifyState
 
 # Chunks retrieved per claim on top of the answer's own passages: the model may have drawn a
@@ -18,6 +25,8 @@ CLAIM_RETRIEVAL_K = 3
 # One sentence; a revision that runs longer is not a revision of this sentence.
 REVISION_MAX_TOKENS = 60
 REVISION_EVIDENCE_SENTENCES = 4
+# {"sentence": N} is 6 or 7 tokens; a little slack for whitespace the grammar allows.
+SELECTION_MAX_TOKENS = 16
 
 
 async def split(state: VerifyState) -> dict:
@@ -100,13 +109,35 @@ def claim_verdict(result: ClaimScore) -> Verdict:
 
 
 async def revise(state: VerifyState) -> dict:
-    """One attempt to rewrite the sentence from the evidence only."""
+    """One attempt to restate the sentence from the evidence only (see verification/revision.py)."""
+    if revision_mode() == "select":
+        return await _revise_by_selection(state)
     messages = build_revision_messages(sentence=state.sentence, evidence=state.best_evidence_text)
     try:
-        text = await get_chat_client().complete(messages, max_tokens=REVISION_MAX_TOKENS, temperature=0.0)
+        text = await get_revision_client().complete(messages, max_tokens=REVISION_MAX_TOKENS, temperature=0.0)
     except LLMError as exc:
         return {"attempt": state.attempt + 1, "revision_error": str(exc)}
     revised = first_sentence(text)
     if not revised:
         return {"attempt": state.attempt + 1, "revision_error": "the revision was empty"}
     return {"attempt": state.attempt + 1, "sentence": revised}
+
+
+async def _revise_by_selection(state: VerifyState) -> dict:
+    candidates = revision_candidates(sentence=state.sentence, evidence=state.best_evidence_text)
+    if not candidates:
+        return {"attempt": state.attempt + 1, "revision_error": "no syllabus sentence is about the same thing"}
+    messages = build_selection_messages(sentence=state.sentence, candidates=candidates)
+    try:
+        choice = await get_revision_client().complete_json(
+            messages, schema=selection_schema(len(candidates)), max_tokens=SELECTION_MAX_TOKENS, temperature=0.0
+        )
+    except LLMError as exc:
+        return {"attempt": state.attempt + 1, "revision_error": str(exc)}
+    return {"attempt": state.attempt + 1, "sentence": candidates[choice.sentence - 1]}  # type: ignore[attr-defined]
+
+
+def revision_mode() -> RevisionMode:
+    from django.conf import settings
+
+    return settings.VERIFIER_REVISION_MODE
