@@ -80,14 +80,13 @@ def get_chat_client() -> ChatClient:
 def get_revision_client() -> ChatClient:
     """The client the verifier revises failed sentences with (see chat_client_from_settings)."""
     global _revision_client
+    from django.conf import settings
+
+    if not (settings.LLM_BACKEND == "embedded" and settings.LLM_REVISION_THREADS > 0):
+        return _revision_client or get_chat_client()
     with _client_lock:
         if _revision_client is None:
-            from django.conf import settings
-
-            if settings.LLM_BACKEND == "embedded":
-                _revision_client = chat_client_from_settings(settings, purpose="revision")
-            else:
-                _revision_client = _client or chat_client_from_settings(settings)
+            _revision_client = chat_client_from_settings(settings, purpose="revision")
         return _revision_client
 
 

@@ -37,6 +37,9 @@ SELECTION_INSTRUCTIONS = (
 # A candidate must share this many content words with the failed sentence: a syllabus sentence
 # about something else is no revision of it, however well it is supported.
 MIN_SHARED_TERMS = 2
+# More candidates make a longer prompt (slower, on a CPU that is also generating) and a harder
+# choice for a small model; the evidence is ranked, so the first few are the likely ones.
+MAX_CANDIDATES = 3
 # Syllabus sentences this long are paragraphs the splitter could not cut; a student does not need
 # them as one "sentence".
 MAX_CANDIDATE_WORDS = 45
@@ -70,7 +73,7 @@ def revision_candidates(*, sentence: str, evidence: list[str]) -> list[str]:
             continue
         if len(terms & set(content_terms(cleaned))) >= min(MIN_SHARED_TERMS, len(terms)):
             candidates.append(cleaned)
-    return candidates
+    return candidates[:MAX_CANDIDATES]
 
 
 def selection_schema(count: int) -> type[BaseModel]:

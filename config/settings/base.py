@@ -149,7 +149,8 @@ LLM_STRUCTURED_OUTPUT = env("LLM_STRUCTURED_OUTPUT", default="json_schema")  # v
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
 LLM_THREADS = env.int("LLM_THREADS", default=0)  # 0 = all cores
 # The embedded backend's second copy of the model, for verifier revisions (see llm/factory.py):
-# one thread, so that it shares the cores with a streaming answer instead of stalling it.
+# one thread, so that it shares the cores with a streaming answer instead of stalling it; 0 = no
+# second copy (revisions wait for the answer model).
 LLM_REVISION_THREADS = env.int("LLM_REVISION_THREADS", default=1)
 
 # --- Verification ------------------------------------------------------------------------------

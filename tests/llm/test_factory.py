@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from llm.embedded_backend import EmbeddedChatClient
 from llm.errors import LLMConfigurationError
-from llm.factory import chat_client_from_settings, get_chat_client, reset_chat_client
+from llm.factory import chat_client_from_settings, get_chat_client, get_revision_client, reset_chat_client
 from llm.model_files import smollm2_gguf_path
 from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
 
@@ -67,6 +67,30 @@ def test_default_settings_build_the_embedded_client_on_the_packaged_gguf() -> No
     assert isinstance(client, EmbeddedChatClient)
     assert client.config.model_path == smollm2_gguf_path()
     assert client.config.model_path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_embedded_revisions_get_their_own_model_copy_unless_threads_are_zero() -> None:
+    # given the embedded default with one revision thread
+    with override_settings(LLM_REVISION_THREADS=1):
+        # when both clients are fetched
+        answer, revision = get_chat_client(), get_revision_client()
+
+    # then the revision client is a separate one-thread copy with a small context
+    assert isinstance(answer, EmbeddedChatClient) and isinstance(revision, EmbeddedChatClient)
+    assert answer._slot is not revision._slot
+    assert (revision.config.instance, revision.config.threads, revision.config.context_tokens) == ("revision", 1, 2048)
+
+    # and with LLM_REVISION_THREADS=0 revisions share the answer model's copy
+    reset_chat_client()
+    with override_settings(LLM_REVISION_THREADS=0):
+        answer, revision = get_chat_client(), get_revision_client()
+    assert isinstance(answer, EmbeddedChatClient) and isinstance(revision, EmbeddedChatClient)
+    assert answer._slot is revision._slot
+
+
+def test_server_backend_revises_with_the_answer_client() -> None:
+    with override_settings(**OPENAI_SETTINGS):
+        assert get_revision_client() is get_chat_client()
 
 
 @pytest.mark.parametrize(

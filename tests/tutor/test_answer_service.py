@@ -72,7 +72,9 @@ async def test_supported_sentences_are_released_in_order_with_citations(enrolled
     assert records == 2
 
 
-async def test_unsupported_sentence_is_revised_from_evidence_then_released(enrolled, use_chat_client, use_scorer, rewrite_revisions):
+async def test_unsupported_sentence_is_revised_from_evidence_then_released(
+    enrolled, use_chat_client, use_scorer, rewrite_revisions
+):
     # given: the revision restates the evidence
     student, curriculum = enrolled
     use_chat_client(ScriptedChatClient(answer=UNSUPPORTED, revision="Velocity is the rate of change of position."))
@@ -92,7 +94,9 @@ async def test_unsupported_sentence_is_revised_from_evidence_then_released(enrol
     assert attempts == [(0, "unsupported"), (1, "supported")]
 
 
-async def test_sentence_failing_after_revision_is_withheld_never_released(enrolled, use_chat_client, use_scorer, rewrite_revisions):
+async def test_sentence_failing_after_revision_is_withheld_never_released(
+    enrolled, use_chat_client, use_scorer, rewrite_revisions
+):
     # given: the revision is still unsupported; policy withhold (the default)
     student, curriculum = enrolled
     use_chat_client(ScriptedChatClient(answer=f"{SUPPORTED_1} {UNSUPPORTED}", revision="Galileo measured it in Pisa."))

@@ -47,27 +47,27 @@ async def test_supported_sentence_is_cited_without_revision(imported_mini_book, 
 
 
 async def test_revision_failure_keeps_the_failing_verdict(imported_mini_book, use_chat_client, use_scorer):
-    # given the LLM is down when the revision is attempted
+    # given the LLM is down when the revision needs it to choose between two syllabus sentences
     use_chat_client(ScriptedChatClient(answer="", fail_with=LLMUnavailableError("timeout", "read timed out")))
     use_scorer(LexicalScorer())
 
     # when
     result = await verify_sentence(
         index=0,
-        sentence="Water boils at 50 degrees Celsius.",
+        sentence="Water boils at 50 degrees Celsius; heat flows from a hotter object to a colder one.",
         curriculum_id=imported_mini_book.pk,
         answer_evidence=EVIDENCE,
     )
 
     # then
     assert (result.verdict, result.revised, result.citations) == ("contradicted", False, ())
-    assert [r.attempt for r in result.records] == [0]
+    assert [r.attempt for r in result.records] == [0, 0]  # two claims, checked once each
 
 
-async def test_select_revision_replaces_the_sentence_with_the_chosen_syllabus_sentence(
+async def test_select_revision_with_one_candidate_takes_it_without_asking_the_llm(
     imported_mini_book, use_chat_client, use_scorer
 ):
-    # given a wrong number; the LLM picks candidate 1 under a grammar of the candidates' numbers
+    # given a wrong number; only one syllabus sentence is about the same thing
     client = use_chat_client(ScriptedChatClient(answer="", selection=1))
     use_scorer(LexicalScorer())
 
@@ -87,8 +87,29 @@ async def test_select_revision_replaces_the_sentence_with_the_chosen_syllabus_se
     )
     assert [c.chunk_id for c in result.citations] == [1]
     assert [(r.attempt, r.verdict) for r in result.records] == [(0, "contradicted"), (1, "supported")]
+    assert client.prompts == []
+
+
+async def test_select_revision_shows_the_candidate_the_llm_chose(imported_mini_book, use_chat_client, use_scorer):
+    # given two claims, one wrong; the LLM picks candidate 2 of the numbered syllabus sentences
+    client = use_chat_client(ScriptedChatClient(answer="", selection=2))
+    use_scorer(LexicalScorer())
+
+    # when
+    result = await verify_sentence(
+        index=0,
+        sentence="Water boils at 50 degrees Celsius; heat flows from a hotter object to a colder one.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+
+    # then
     (prompt,) = client.prompts
-    assert "1. Water boils at 100 degrees Celsius at sea level." in prompt[-1].content
+    assert (
+        "1. Water boils at 100 degrees Celsius at sea level.\n2. Heat flows from a hotter object to a colder one."
+        in (prompt[-1].content)
+    )
+    assert (result.verdict, result.text) == ("supported", "Heat flows from a hotter object to a colder one.")
 
 
 async def test_select_revision_without_a_sentence_on_the_subject_asks_no_llm(

@@ -127,6 +127,9 @@ async def _revise_by_selection(state: VerifyState) -> dict:
     candidates = revision_candidates(sentence=state.sentence, evidence=state.best_evidence_text)
     if not candidates:
         return {"attempt": state.attempt + 1, "revision_error": "no syllabus sentence is about the same thing"}
+    if len(candidates) == 1:
+        # A choice of one is no choice: asking the model would only cost a prompt evaluation.
+        return {"attempt": state.attempt + 1, "sentence": candidates[0]}
     messages = build_selection_messages(sentence=state.sentence, candidates=candidates)
     try:
         choice = await get_revision_client().complete_json(
