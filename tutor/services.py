@@ -40,6 +40,7 @@ from .events import (
 )
 from .graph.graph import answer_graph
 from .graph.nodes import SENTENCE_EVENT
+from .graph.sentence_stream import repeats_earlier
 from .graph.state import AnswerState, DraftSentence, Passage, Turn
 from .models import AnswerSentence, Conversation, Message
 
@@ -155,6 +156,8 @@ class _AnswerRun:
         self.verifier: OrderedVerifier | None = None
         self.releaser: asyncio.Task | None = None
         self.verdicts: list[SentenceVerdict] = []
+        self.repeats: set[int] = set()
+        """Supported sentences not shown because a revision made them repeat an earlier one."""
         self.unverified: list[DraftSentence] = []
         self.notice = ""
         self.model_name = ""
@@ -217,9 +220,15 @@ class _AnswerRun:
 
     async def _release(self) -> None:
         assert self.verifier is not None
+        shown: list[str] = []
         async for verdict in self.verifier.results():
             self.verdicts.append(verdict)
+            if verdict.verdict == "supported" and verdict.revised and repeats_earlier(verdict.text, shown):
+                # Two drafted sentences can be revised to the same syllabus sentence; once is enough.
+                self.repeats.add(verdict.index)
+                continue
             if verdict.verdict == "supported":
+                shown.append(verdict.text)
                 self._mark("first_released_sentence")
                 citations = [Citation(chunk_id=c.chunk_id, topic=c.topic, module=c.module) for c in verdict.citations]
                 await self.on_event(
@@ -336,7 +345,9 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
                         text=v.text,
                         original_text=v.original if v.revised else "",
                         verdict=v.verdict,
-                        delivery=_delivery(v, run.curriculum),
+                        delivery=AnswerSentence.Delivery.WITHHELD
+                        if v.index in run.repeats
+                        else _delivery(v, run.curriculum),
                         score=v.score,
                         citations=[{"chunk_id": c.chunk_id, "topic": c.topic, "module": c.module} for c in v.citations],
                     )

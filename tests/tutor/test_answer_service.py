@@ -291,3 +291,26 @@ async def test_answer_stops_at_the_sentence_budget_and_skips_repeats(enrolled, u
     assert [i for i, _ in indexed] == [0, 1, 2, 3]
     assert "Speed is the magnitude of the velocity." not in [t for _, t in indexed]
     assert "Acceleration is the rate at which velocity changes." not in message.answer
+
+
+async def test_two_sentences_revised_to_the_same_syllabus_sentence_show_it_once(enrolled, use_chat_client, use_scorer):
+    # given two unsupported drafts whose only syllabus candidate is the same sentence (select mode)
+    student, curriculum = enrolled
+    answer = (
+        "Galileo found that velocity is the rate of change of position [1]. "
+        "In Pisa, velocity was shown to be the rate at which position changes over time [1]."
+    )
+    use_chat_client(ScriptedChatClient(answer=answer))
+    use_scorer(LexicalScorer())
+
+    # when
+    message, events = await _ask(student, curriculum)
+
+    # then the syllabus sentence is shown once; the repeat is recorded as supported but withheld
+    released = [e.text for e in events if isinstance(e, SentenceReleased)]
+    assert released == ["Velocity is the rate of change of position with respect to time."]
+    assert message.answer == "Velocity is the rate of change of position with respect to time."
+    rows = await sync_to_async(list)(
+        AnswerSentence.objects.filter(message=message).order_by("index").values_list("verdict", "delivery")
+    )
+    assert rows == [("supported", "released"), ("supported", "withheld")]
