@@ -15,8 +15,9 @@ def test_the_same_words_in_another_order_are_not():
     assert extractive_support("Heat flows from a colder object to a hotter one.", EVIDENCE) is False
 
 
-def test_a_claim_spanning_two_adjacent_sentences_is_extractive():
-    assert extractive_support("Water boils at sea level; the Kelvin scale starts at absolute zero.", EVIDENCE) is True
+def test_a_claim_spanning_two_adjacent_sentences_is_not_extractive():
+    # across two sentences an enumeration can line up a wrong pairing in order
+    assert extractive_support("Water boils at sea level; the Kelvin scale starts at absolute zero.", EVIDENCE) is False
 
 
 def test_short_or_foreign_claims_are_not():
