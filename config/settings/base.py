@@ -148,10 +148,11 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
 LLM_STRUCTURED_OUTPUT = env("LLM_STRUCTURED_OUTPUT", default="json_schema")  # vLLM; "json_object" for llama.cpp
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
 LLM_THREADS = env.int("LLM_THREADS", default=0)  # 0 = all cores
-# The embedded backend's second copy of the model, for verifier revisions (see llm/factory.py):
-# one thread, so that it shares the cores with a streaming answer instead of stalling it; 0 = no
-# second copy (revisions wait for the answer model).
-LLM_REVISION_THREADS = env.int("LLM_REVISION_THREADS", default=1)
+# Threads of a second embedded model copy for verifier revisions (see llm/factory.py). 0 (default):
+# no copy, revisions wait for the answer model. Measured on 2 cores (bench/results/answer.md), a
+# one-thread copy beside a two-thread answer stalled both (end to end 4.0x unverified vs 1.14x
+# shared); give it threads only where cores are spare.
+LLM_REVISION_THREADS = env.int("LLM_REVISION_THREADS", default=0)
 
 # --- Verification ------------------------------------------------------------------------------
 # Off only for benchmarks that measure the cost of verification; a student never sees unverified text.
