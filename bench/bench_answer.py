@@ -46,6 +46,7 @@ from django.core.management import call_command  # noqa: E402
 
 from curriculum.models import Curriculum  # noqa: E402
 from curriculum.services import curriculum_import_openstax, enrollment_create  # noqa: E402
+from llm.embedded_backend import reset_prompt_caches  # noqa: E402
 from tutor.models import AnswerSentence  # noqa: E402
 from tutor.services import tutor_answer_create  # noqa: E402
 
@@ -134,6 +135,9 @@ def _socket_first_sentence(student, slug: str, questions: list[str]) -> list[tup
 
 
 async def _ask(student, slug: str, question: str, verify: bool):
+    # Each run pays its own prompt evaluation: without this, whichever mode runs second reuses the
+    # first one's cached prompt prefix (unless a revision prompt evicted it), biasing the ratio.
+    reset_prompt_caches()
     message = await tutor_answer_create(student=student, curriculum_slug=slug, question=question, verify=verify)
     return message
 

@@ -121,6 +121,21 @@ def _slot_for(config: EmbeddedBackendConfig) -> _ModelSlot:
         return slot
 
 
+def reset_prompt_caches() -> None:
+    """Drop every loaded model's KV cache, so the next request evaluates its whole prompt.
+
+    llama.cpp reuses the cached prefix of the previous prompt. Benchmarks that ask the same
+    question twice (verified, then unverified) call this between runs so that neither run gets the
+    other's prompt evaluation for free.
+    """
+    with _slots_lock:
+        slots = list(_slots.values())
+    for slot in slots:
+        with slot.lock:
+            if slot._llama is not None:
+                slot._llama.reset()
+
+
 @dataclass(frozen=True, slots=True)
 class _Failure:
     error: BaseException
