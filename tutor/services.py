@@ -220,15 +220,15 @@ class _AnswerRun:
 
     async def _release(self) -> None:
         assert self.verifier is not None
-        shown: list[str] = []
+        released_texts: list[str] = []
         async for verdict in self.verifier.results():
             self.verdicts.append(verdict)
-            if verdict.verdict == "supported" and verdict.revised and repeats_earlier(verdict.text, shown):
+            if verdict.verdict == "supported" and verdict.revised and repeats_earlier(verdict.text, released_texts):
                 # Two drafted sentences can be revised to the same syllabus sentence; once is enough.
                 self.repeats.add(verdict.index)
                 continue
             if verdict.verdict == "supported":
-                shown.append(verdict.text)
+                released_texts.append(verdict.text)
                 self._mark("first_released_sentence")
                 citations = [Citation(chunk_id=c.chunk_id, topic=c.topic, module=c.module) for c in verdict.citations]
                 await self.on_event(

@@ -79,7 +79,7 @@ def revision_candidates(*, sentence: str, evidence: list[str]) -> list[str]:
 def selection_schema(count: int) -> type[BaseModel]:
     """{"sentence": 1..count}: the grammar admits nothing else."""
     choices = tuple(range(1, count + 1))
-    return create_model("EvidenceChoice", sentence=(Literal[choices], ...))  # type: ignore[valid-type]
+    return create_model("EvidenceChoice", sentence=(Literal[choices], ...))  # type: ignore[valid-type, arg-type]
 
 
 def build_selection_messages(*, sentence: str, candidates: list[str]) -> list[ChatMessage]:
