@@ -21,9 +21,10 @@ _client_lock = threading.Lock()
 def chat_client_from_settings(settings: Any, *, purpose: str = "answer") -> ChatClient:
     """A new client for the LLM_* values of ``settings`` (django.conf.settings or a look-alike).
 
-    ``purpose="revision"`` gives the embedded backend its own copy of the model (small context,
-    LLM_REVISION_THREADS threads): a revision then runs beside the answer's generation instead of
-    queueing behind it. A server backend batches concurrent requests itself, so it is one client.
+    ``purpose="revision"`` on the embedded backend: a priority client of the answer's model, whose
+    requests pause a streaming answer (see llm.embedded_backend), or with LLM_REVISION_THREADS > 0 a
+    second copy of the model (small context, that many threads) running beside it. A server backend
+    batches concurrent requests itself, so it is one client.
 
     Raises LLMConfigurationError naming the setting to fix.
     """
@@ -34,16 +35,20 @@ def chat_client_from_settings(settings: Any, *, purpose: str = "answer") -> Chat
         from llm.embedded_backend import EmbeddedBackendConfig, EmbeddedChatClient
         from llm.model_files import smollm2_gguf_path
 
-        revision = purpose == "revision"
+        # Revisions either get their own copy (LLM_REVISION_THREADS > 0) or share the answer's model
+        # with priority: they pause a streaming answer between two tokens instead of queueing
+        # behind it.
+        own_copy = purpose == "revision" and settings.LLM_REVISION_THREADS > 0
         return EmbeddedChatClient(
             EmbeddedBackendConfig(
                 model_path=smollm2_gguf_path(),
                 model_name=settings.LLM_MODEL,
-                context_tokens=REVISION_CONTEXT_TOKENS if revision else settings.LLM_CONTEXT_TOKENS,
-                threads=settings.LLM_REVISION_THREADS if revision else settings.LLM_THREADS,
+                context_tokens=REVISION_CONTEXT_TOKENS if own_copy else settings.LLM_CONTEXT_TOKENS,
+                threads=settings.LLM_REVISION_THREADS if own_copy else settings.LLM_THREADS,
                 read_timeout_s=settings.LLM_READ_TIMEOUT_S,
-                instance=purpose,
-            )
+                instance="revision" if own_copy else "answer",
+            ),
+            priority=purpose == "revision" and not own_copy,
         )
     if backend == "openai":
         if not settings.LLM_BASE_URL:
@@ -82,7 +87,8 @@ def get_revision_client() -> ChatClient:
     global _revision_client
     from django.conf import settings
 
-    if not (settings.LLM_BACKEND == "embedded" and settings.LLM_REVISION_THREADS > 0):
+    if settings.LLM_BACKEND != "embedded":
+        # A server batches concurrent requests itself: one client serves answers and revisions.
         return _revision_client or get_chat_client()
     with _client_lock:
         if _revision_client is None:

@@ -80,12 +80,15 @@ def test_embedded_revisions_get_their_own_model_copy_unless_threads_are_zero() -
     assert answer._slot is not revision._slot
     assert (revision.config.instance, revision.config.threads, revision.config.context_tokens) == ("revision", 1, 2048)
 
-    # and with LLM_REVISION_THREADS=0 revisions share the answer model's copy
+    assert (answer.priority, revision.priority) == (False, False)
+
+    # and with LLM_REVISION_THREADS=0 revisions share the answer model's copy, with priority
     reset_chat_client()
     with override_settings(LLM_REVISION_THREADS=0):
         answer, revision = get_chat_client(), get_revision_client()
     assert isinstance(answer, EmbeddedChatClient) and isinstance(revision, EmbeddedChatClient)
     assert answer._slot is revision._slot
+    assert (answer.priority, revision.priority) == (False, True)
 
 
 def test_server_backend_revises_with_the_answer_client() -> None:

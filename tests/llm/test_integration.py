@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -88,6 +89,40 @@ async def test_embedded_complete_json_returns_the_schema(embedded: EmbeddedChatC
     # then the model's answer parsed into the schema
     assert isinstance(capital, Capital)
     assert capital.city != ""
+
+
+async def test_embedded_priority_request_pauses_a_streaming_answer_which_resumes_unchanged(
+    embedded: EmbeddedChatClient,
+) -> None:
+    # given the greedy answer to a long question, generated without interruption
+    uninterrupted = await embedded.complete(LONG_ANSWER, max_tokens=60, temperature=0.0)
+    priority = EmbeddedChatClient(embedded.config, priority=True)
+    assert priority._slot is embedded._slot
+
+    # when a priority request arrives after the answer's third delta
+    deltas: list[str] = []
+    deltas_when_priority_finished: list[int] = []
+
+    async def ask_priority() -> Capital:
+        capital = await priority.complete_json(CAPITAL_QUESTION, schema=Capital, max_tokens=48)
+        deltas_when_priority_finished.append(len(deltas))
+        return capital
+
+    priority_task: asyncio.Task[Capital] | None = None
+    async with embedded.stream(LONG_ANSWER, max_tokens=60, temperature=0.0) as tokens:
+        async for delta in tokens:
+            deltas.append(delta)
+            if len(deltas) == 3:
+                priority_task = asyncio.create_task(ask_priority())
+    assert priority_task is not None
+    capital = await priority_task
+
+    # then the priority request was answered while the answer was still streaming
+    assert isinstance(capital, Capital)
+    assert deltas_when_priority_finished[0] < len(deltas)
+    # and the answer resumed where it stopped: the same greedy text as without the pause
+    assert "".join(deltas) == uninterrupted
+    assert tokens.stats is not None and tokens.stats.finish_reason == "length"
 
 
 async def test_embedded_prompt_over_the_context_window_raises_request_error(embedded: EmbeddedChatClient) -> None:
