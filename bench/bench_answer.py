@@ -134,6 +134,41 @@ def _socket_first_sentence(student, slug: str, questions: list[str]) -> list[tup
     return results
 
 
+class _RevisionCalls:
+    """Wraps the revision client: how often the verifier asked the LLM to choose, how long it took."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.choices: list[int] = []
+
+    def install(self) -> None:
+        import time
+
+        from verification.graph import nodes
+
+        original = nodes.get_revision_client
+        calls = self
+
+        class Timed:
+            def __init__(self, client) -> None:
+                self._client = client
+
+            def __getattr__(self, name):
+                return getattr(self._client, name)
+
+            async def complete_json(self, *args, **kwargs):
+                started = time.perf_counter()
+                result = await self._client.complete_json(*args, **kwargs)
+                calls.seconds.append(time.perf_counter() - started)
+                calls.choices.append(result.sentence)
+                return result
+
+        nodes.get_revision_client = lambda: Timed(original())
+
+
+REVISION_CALLS = _RevisionCalls()
+
+
 async def _ask(student, slug: str, question: str, verify: bool):
     # Each run pays its own prompt evaluation: without this, whichever mode runs second reuses the
     # first one's cached prompt prefix (unless a revision prompt evicted it), biasing the ratio.
@@ -156,6 +191,7 @@ def main() -> None:
 
     # Warm-up: loads the LLM, the embedder and the verifier model once, outside the measurements.
     asyncio.run(_ask(student, curriculum.slug, "What is a cell?", True))
+    REVISION_CALLS.install()
 
     rows = []
     for i, question in enumerate(QUESTIONS[: args.questions]):
@@ -185,6 +221,9 @@ def main() -> None:
     overhead = med(
         (t(u, "total") - t(u, "draft") - t(u, "retrieve")) / t(u, "total") for _, _, u in rows if t(u, "draft")
     )
+    llm_choices = len(REVISION_CALLS.seconds)
+    choice_ms = med(REVISION_CALLS.seconds) * 1000 if llm_choices else float("nan")
+    first_choice = sum(1 for c in REVISION_CALLS.choices if c == 1)
     socket_runs = _socket_first_sentence(student, curriculum.slug, QUESTIONS[args.questions : args.questions + 4])
     socket_first = med(first for first, _ in socket_runs)
     socket_done = med(done for _, done in socket_runs)
@@ -214,6 +253,10 @@ def main() -> None:
         f"Verifier outcome over the {sentences.count()} verified sentences: {supported} supported and shown "
         f"({revised} of all sentences were revised once), {withheld} withheld; {no_release} of {len(rows)} answers had no "
         "sentence shown (their first-shown time is excluded from the medians).",
+        "",
+        f"Revisions that asked the LLM to choose among syllabus sentences (the others had one candidate, or "
+        f"none): {llm_choices}, median {choice_ms:.0f} ms each including any wait for the model; it chose the "
+        f"first-ranked candidate {first_choice} times.",
         "",
         f"Through the websocket (real uvicorn server, real websocket client, token auth, {len(socket_runs)} other "
         f"questions, verified): median time to the first `sentence` event {socket_first * 1000:.0f} ms, to `done` "

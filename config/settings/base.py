@@ -160,11 +160,16 @@ TUTOR_VERIFY_ANSWERS = env.bool("TUTOR_VERIFY_ANSWERS", default=True)
 # Long enough for the level's sentence budget with citation markers, short enough that a rambling
 # small model cannot keep the student waiting.
 TUTOR_MAX_ANSWER_TOKENS = env.int("TUTOR_MAX_ANSWER_TOKENS", default=220)
-# How a failed sentence is revised: "select" (the LLM picks the syllabus sentence that says it;
-# right for a small model) or "rewrite" (the LLM rewrites it; for a capable model behind vLLM).
-VERIFIER_REVISION_MODE = env("VERIFIER_REVISION_MODE", default="select")
-if VERIFIER_REVISION_MODE not in ("select", "rewrite"):
-    raise ImproperlyConfigured(f"VERIFIER_REVISION_MODE must be select or rewrite, got {VERIFIER_REVISION_MODE!r}")
+# How a failed sentence is revised (verification/revision.py): "extract" (the best-ranked syllabus
+# sentence on the same subject replaces it, no LLM call), "select" (the LLM picks one of the ranked
+# candidates) or "rewrite" (the LLM rewrites it from the evidence). The embedded SmolLM2-135M picked
+# whichever candidate was listed first in 27 of 27 permuted trials (docs/verifier.md): its "choice"
+# was the ranking plus ~0.5 s, so the embedded default extracts; a server model chooses.
+VERIFIER_REVISION_MODE = env("VERIFIER_REVISION_MODE", default="extract" if LLM_BACKEND == "embedded" else "select")
+if VERIFIER_REVISION_MODE not in ("extract", "select", "rewrite"):
+    raise ImproperlyConfigured(
+        f"VERIFIER_REVISION_MODE must be extract, select or rewrite, got {VERIFIER_REVISION_MODE!r}"
+    )
 VERIFIER_LLM_JUDGE = env.bool("VERIFIER_LLM_JUDGE", default=False)
 VERIFIER_JUDGE_BASE_URL = env("VERIFIER_JUDGE_BASE_URL", default="")
 VERIFIER_JUDGE_MODEL = env("VERIFIER_JUDGE_MODEL", default="bespokelabs/Bespoke-MiniCheck-7B")

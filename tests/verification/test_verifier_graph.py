@@ -46,8 +46,9 @@ async def test_supported_sentence_is_cited_without_revision(imported_mini_book, 
     assert client.prompts == []
 
 
-async def test_revision_failure_keeps_the_failing_verdict(imported_mini_book, use_chat_client, use_scorer):
+async def test_revision_failure_keeps_the_failing_verdict(imported_mini_book, use_chat_client, use_scorer, settings):
     # given the LLM is down when the revision needs it to choose between two syllabus sentences
+    settings.VERIFIER_REVISION_MODE = "select"
     use_chat_client(ScriptedChatClient(answer="", fail_with=LLMUnavailableError("timeout", "read timed out")))
     use_scorer(LexicalScorer())
 
@@ -65,9 +66,10 @@ async def test_revision_failure_keeps_the_failing_verdict(imported_mini_book, us
 
 
 async def test_select_revision_with_one_candidate_takes_it_without_asking_the_llm(
-    imported_mini_book, use_chat_client, use_scorer
+    imported_mini_book, use_chat_client, use_scorer, settings
 ):
     # given a wrong number; only one syllabus sentence is about the same thing
+    settings.VERIFIER_REVISION_MODE = "select"
     client = use_chat_client(ScriptedChatClient(answer="", selection=1))
     use_scorer(LexicalScorer())
 
@@ -90,8 +92,11 @@ async def test_select_revision_with_one_candidate_takes_it_without_asking_the_ll
     assert client.prompts == []
 
 
-async def test_select_revision_shows_the_candidate_the_llm_chose(imported_mini_book, use_chat_client, use_scorer):
+async def test_select_revision_shows_the_candidate_the_llm_chose(
+    imported_mini_book, use_chat_client, use_scorer, settings
+):
     # given two claims, one wrong; the LLM picks candidate 2 of the numbered syllabus sentences
+    settings.VERIFIER_REVISION_MODE = "select"
     client = use_chat_client(ScriptedChatClient(answer="", selection=2))
     use_scorer(LexicalScorer())
 
@@ -113,9 +118,10 @@ async def test_select_revision_shows_the_candidate_the_llm_chose(imported_mini_b
 
 
 async def test_select_revision_without_a_sentence_on_the_subject_asks_no_llm(
-    imported_mini_book, use_chat_client, use_scorer
+    imported_mini_book, use_chat_client, use_scorer, settings
 ):
     # given a sentence no evidence sentence shares two content words with
+    settings.VERIFIER_REVISION_MODE = "select"
     client = use_chat_client(ScriptedChatClient(answer="", selection=1))
     use_scorer(LexicalScorer())
 
@@ -130,6 +136,60 @@ async def test_select_revision_without_a_sentence_on_the_subject_asks_no_llm(
     # then
     assert (result.verdict, result.revised, result.citations) == ("unsupported", False, ())
     assert client.prompts == []
+
+
+async def test_extract_revision_takes_the_best_ranked_candidate_without_the_llm(
+    imported_mini_book, use_chat_client, use_scorer, settings
+):
+    # given the embedded default: two syllabus sentences share words with a partly wrong sentence
+    settings.VERIFIER_REVISION_MODE = "extract"
+    client = use_chat_client(ScriptedChatClient(answer="", selection=2))
+    use_scorer(LexicalScorer())
+
+    # when
+    result = await verify_sentence(
+        index=0,
+        sentence="Water boils at 50 degrees Celsius; heat flows from a hotter object to a colder one.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+
+    # then the sentence closest to the first failing claim replaces it, and no LLM was asked
+    assert (result.verdict, result.text) == ("supported", "Water boils at 100 degrees Celsius at sea level.")
+    assert [c.chunk_id for c in result.citations] == [1]
+    assert client.prompts == []
+
+
+async def test_recheck_of_an_extracted_revision_retrieves_nothing_new(
+    imported_mini_book, use_chat_client, use_scorer, settings, monkeypatch
+):
+    # given the extract mode and a sentence with a wrong number
+    from verification.graph import nodes
+
+    settings.VERIFIER_REVISION_MODE = "extract"
+    use_chat_client(ScriptedChatClient(answer=""))
+    use_scorer(LexicalScorer())
+    queries: list[list[str]] = []
+    search = nodes.search_chunks_batch
+
+    def counting_search(**kwargs):
+        queries.append(kwargs["queries"])
+        return search(**kwargs)
+
+    monkeypatch.setattr(nodes, "search_chunks_batch", counting_search)
+
+    # when it is verified, revised from the evidence and re-checked
+    result = await verify_sentence(
+        index=0,
+        sentence="Water boils at 50 degrees Celsius.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+
+    # then only the draft's claims were retrieved for: the revision is an evidence sentence already
+    assert queries == [["Water boils at 50 degrees Celsius."]]
+    assert (result.verdict, result.text) == ("supported", "Water boils at 100 degrees Celsius at sea level.")
+    assert [r.attempt for r in result.records] == [0, 1]
 
 
 def test_selection_schema_admits_only_the_candidates_numbers():

@@ -25,6 +25,7 @@ CLAIM_RETRIEVAL_K = 3
 # One sentence; a revision that runs longer is not a revision of this sentence.
 REVISION_MAX_TOKENS = 60
 REVISION_EVIDENCE_SENTENCES = 4
+NO_CANDIDATE = "no syllabus sentence is about the same thing"
 # {"sentence": N} is 6 or 7 tokens; a little slack for whitespace the grammar allows.
 SELECTION_MAX_TOKENS = 16
 
@@ -34,6 +35,10 @@ async def split(state: VerifyState) -> dict:
 
 
 async def gather_evidence(state: VerifyState) -> dict:
+    if state.attempt > 0 and revision_mode() != "rewrite":
+        # The revision is one of the evidence sentences already gathered: retrieving for it again
+        # would only find the passage it came from.
+        return {}
     retrieved = await asyncio.to_thread(
         search_chunks_batch, curriculum_id=state.curriculum_id, queries=state.claims, k=CLAIM_RETRIEVAL_K
     )
@@ -110,7 +115,13 @@ def claim_verdict(result: ClaimScore) -> Verdict:
 
 async def revise(state: VerifyState) -> dict:
     """One attempt to restate the sentence from the evidence only (see verification/revision.py)."""
-    if revision_mode() == "select":
+    mode = revision_mode()
+    if mode == "extract":
+        candidates = revision_candidates(sentence=state.sentence, evidence=state.best_evidence_text)
+        if not candidates:
+            return {"attempt": state.attempt + 1, "revision_error": NO_CANDIDATE}
+        return {"attempt": state.attempt + 1, "sentence": candidates[0]}
+    if mode == "select":
         return await _revise_by_selection(state)
     messages = build_revision_messages(sentence=state.sentence, evidence=state.best_evidence_text)
     try:
@@ -126,7 +137,7 @@ async def revise(state: VerifyState) -> dict:
 async def _revise_by_selection(state: VerifyState) -> dict:
     candidates = revision_candidates(sentence=state.sentence, evidence=state.best_evidence_text)
     if not candidates:
-        return {"attempt": state.attempt + 1, "revision_error": "no syllabus sentence is about the same thing"}
+        return {"attempt": state.attempt + 1, "revision_error": NO_CANDIDATE}
     if len(candidates) == 1:
         # A choice of one is no choice: asking the model would only cost a prompt evaluation.
         return {"attempt": state.attempt + 1, "sentence": candidates[0]}
