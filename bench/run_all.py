@@ -21,6 +21,7 @@ BENCHES = {
     "verifier": ["bench/bench_verifier.py"],
     "verify_eval": ["bench/bench_verify_eval.py"],
     "answer": ["bench/bench_answer.py"],
+    "revision_choice": ["bench/bench_revision_choice.py"],
     "sockets": ["bench/bench_sockets.py"],
 }
 
