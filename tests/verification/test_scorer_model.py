@@ -5,7 +5,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from verification.entailment.scorer import ClaimInput, ascore_claims, get_scorer, score_claims
+from verification.entailment.scorer import (
+    EXTRACTIVE_PROBABILITY,
+    ClaimInput,
+    ascore_claims,
+    get_scorer,
+    score_claims,
+)
 
 EVIDENCE = (
     "The cell membrane is made of a phospholipid bilayer. "
@@ -69,3 +75,18 @@ def test_clear_cases_fall_on_the_right_side_of_the_threshold():
     supported, unsupported = score_claims([SUPPORTED, UNSUPPORTED])
     assert supported.supported is True
     assert unsupported.supported is False
+
+
+def test_extractive_claim_is_settled_without_the_cross_encoder():
+    # given a claim restating one evidence sentence word for word, next to one that does not
+    verbatim = ClaimInput(text="The cell membrane is made of a phospholipid bilayer.", evidence=(EVIDENCE,))
+
+    # when both are scored in one batch
+    extractive, other = score_claims([verbatim, UNSUPPORTED])
+
+    # then the verbatim one is supported at the extractive probability with no model pass
+    assert (extractive.supported, extractive.probability) == (True, EXTRACTIVE_PROBABILITY)
+    assert (extractive.layers.model_logit, extractive.layers.model_probability) == (None, None)
+    # and the other went through the cross-encoder and the combiner
+    assert other.layers.model_logit is not None
+    assert other.probability == other.layers.local_probability

@@ -67,14 +67,16 @@ class EvidenceSentence:
 
 @dataclass(frozen=True, kw_only=True)
 class LayerDetails:
-    model_logit: float
-    """Raw cross-encoder logit on (claim, selected evidence window)."""
-    model_probability: float
+    model_logit: float | None
+    """Raw cross-encoder logit on (claim, selected evidence window); None when the claim was
+    extractively supported, which the model could not change (it is not run then)."""
+    model_probability: float | None
     """sigmoid(model_logit): the model alone, uncalibrated."""
     checks: CheckReport
     """Deterministic checks (numbers, dates, names, negation)."""
     local_probability: float
-    """Calibrated P(supported) from model + checks."""
+    """Calibrated P(supported) from model + checks, or EXTRACTIVE_PROBABILITY for a claim that
+    restates one evidence sentence and passes every check."""
     judge_probability: float | None = None
     """LLM judge's P(supported); None when off or failed."""
     judge_error: str | None = None
@@ -178,19 +180,50 @@ class EntailmentScorer:
     def score_claims(self, claims: Sequence[ClaimInput]) -> list[ClaimScore]:
         if not claims:
             return []
-        matrix, prepared, reports, logits = self.features(claims)
-        local = self.combiner.probability(matrix)
+        prepared = [self.prepare(c) for c in claims]
+        reports = [
+            run_checks(c.text, evidence=p.passage_text, evidence_sentences=[s.text for s in p.sentences])
+            for c, p in zip(claims, prepared, strict=True)
+        ]
+        extractive = [
+            report.passed and extractive_support(claim.text, [s.text for s in p.sentences])
+            for claim, p, report in zip(claims, prepared, reports, strict=True)
+        ]
+        # The cross-encoder is most of the cost, and an extractive claim's verdict does not depend
+        # on it (it is supported at EXTRACTIVE_PROBABILITY, above the threshold): in the live tutor
+        # every re-check of a revision is such a claim.
+        pending = [i for i, flag in enumerate(extractive) if not flag]
+        logits: list[float | None] = [None] * len(claims)
+        local = [EXTRACTIVE_PROBABILITY] * len(claims)
+        if pending:
+            pending_logits = self.cross_encoder.logits([(claims[i].text, prepared[i].window) for i in pending])
+            matrix = np.stack(
+                [
+                    claim_features(
+                        claim=claims[i].text,
+                        model_logit=float(logit),
+                        report=reports[i],
+                        passage_vocabulary=prepared[i].vocabulary,
+                        window_text=prepared[i].window,
+                    )
+                    for i, logit in zip(pending, pending_logits, strict=True)
+                ]
+            )
+            for i, logit, probability in zip(pending, pending_logits, self.combiner.probability(matrix), strict=True):
+                logits[i] = float(logit)
+                local[i] = float(probability)
         scores = []
-        for claim, p, report, logit, local_p in zip(claims, prepared, reports, logits, local, strict=True):
+        for claim, p, report, logit, local_p, is_extractive in zip(
+            claims, prepared, reports, logits, local, extractive, strict=True
+        ):
             judge_p, judge_error = None, None
-            probability = float(local_p)
+            probability = local_p
             if self.judge is not None:
                 result = self.judge.judge(claim=claim.text, evidence=p.window)
                 judge_p, judge_error = result.probability, result.error
                 if judge_p is not None:
                     probability = _mix(probability, judge_p)
-            extractive = report.passed and extractive_support(claim.text, [s.text for s in p.sentences])
-            if extractive:
+            if is_extractive:
                 probability = max(probability, EXTRACTIVE_PROBABILITY)
             best_text = best_matching_sentence(claim.text, [s.text for s in p.sentences])
             best = next((s for s in p.sentences if s.text == best_text), p.sentences[0] if p.sentences else None)
@@ -202,10 +235,10 @@ class EntailmentScorer:
                     evidence=p.sentences,
                     best_evidence=best,
                     layers=LayerDetails(
-                        model_logit=float(logit),
-                        model_probability=1.0 / (1.0 + math.exp(-float(logit))),
+                        model_logit=logit,
+                        model_probability=None if logit is None else 1.0 / (1.0 + math.exp(-logit)),
                         checks=report,
-                        local_probability=float(local_p),
+                        local_probability=local_p,
                         judge_probability=judge_p,
                         judge_error=judge_error,
                     ),
