@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from verification.entailment.combiner import Combiner, balanced_weights, fit_logistic, precision_threshold
 
@@ -28,4 +29,17 @@ def test_precision_threshold_is_the_lowest_reaching_the_target():
     probabilities = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
     labels = np.array([1, 1, 1, 0, 1, 0])
     # then the lowest threshold with precision 1.0 is 0.7
-    assert precision_threshold(probabilities, labels, ["s"] * 6, target_precision=1.0) == 0.7
+    assert precision_threshold(probabilities, labels, ["s"] * 6, target_precision=1.0, unreached=0.99) == 0.7
+
+
+def test_precision_threshold_out_of_reach_is_above_every_fitted_probability():
+    # given scores whose top claim is false: no threshold reaches the target
+    probabilities = np.array([0.7, 0.6, 0.5, 0.4])
+    labels = np.array([0, 1, 1, 0])
+    # when the threshold is chosen, then it is the unreached value: the combiner badges nothing
+    threshold = precision_threshold(probabilities, labels, ["s"] * 4, target_precision=0.97, unreached=0.96)
+    assert threshold == 0.96
+    assert not (probabilities >= threshold).any()
+    # and an unreached value the fit did reach is refused
+    with pytest.raises(ValueError, match="not above every fitted probability"):
+        precision_threshold(probabilities, labels, ["s"] * 4, target_precision=0.97, unreached=0.7)

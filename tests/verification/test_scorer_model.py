@@ -90,3 +90,23 @@ def test_extractive_claim_is_settled_without_the_cross_encoder():
     # and the other went through the cross-encoder and the combiner
     assert other.layers.model_logit is not None
     assert other.probability == other.layers.local_probability
+
+
+def test_process_scorer_takes_its_torch_threads_from_settings(settings, monkeypatch):
+    # given the tutor process setting for the verifier's threads and no scorer built yet
+    import torch
+
+    import verification.entailment.scorer as scorer_module
+
+    settings.VERIFIER_THREADS = 1
+    monkeypatch.setattr(scorer_module, "_scorer", None)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        # when the process-wide scorer is built
+        get_scorer()
+
+        # then torch runs it on that many threads
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

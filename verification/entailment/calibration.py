@@ -18,7 +18,7 @@ from verification.entailment.cross_encoder import MODEL_FILE
 from verification.entailment.datasets import LabelledClaim
 from verification.entailment.features import FEATURE_NAMES
 from verification.entailment.metrics import SourceResult, per_source
-from verification.entailment.scorer import ClaimInput, EntailmentScorer
+from verification.entailment.scorer import EXTRACTIVE_PROBABILITY, ClaimInput, EntailmentScorer
 
 # A wrong "verified" badge costs more than a withheld sentence: the operating threshold is the
 # lowest one whose source-balanced precision of "supported" reaches this on the fitting data.
@@ -70,7 +70,13 @@ def fit_combiner(data: FeatureSet, *, version: str, target_precision: float = TA
         version=version,
     )
     threshold = precision_threshold(
-        provisional.probability(data.features), data.labels, data.sources, target_precision=target_precision
+        provisional.probability(data.features),
+        data.labels,
+        data.sources,
+        target_precision=target_precision,
+        # Then only a layer of known precision lifts a claim that high: the extractive rule, or a
+        # judge confident enough to carry the mix.
+        unreached=EXTRACTIVE_PROBABILITY,
     )
     return Combiner(**{**provisional.__dict__, "threshold": threshold})
 

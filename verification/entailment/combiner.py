@@ -90,12 +90,20 @@ def fit_logistic(
 
 
 def precision_threshold(
-    probabilities: np.ndarray, labels: np.ndarray, groups: list[str], *, target_precision: float
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    groups: list[str],
+    *,
+    target_precision: float,
+    unreached: float,
 ) -> float:
     """Lowest threshold whose source-balanced precision of "supported" reaches the target.
 
     Precision is computed with every source weighted equally, so a large easy source cannot buy
-    the target for a small hard one. Falls back to the highest observed probability.
+    the target for a small hard one. Where no threshold reaches it, ``unreached``: a probability
+    the combiner did not reach on the fitting data, so that it never says "supported" on its own
+    (falling back to its highest observed probability instead labelled the single top-scoring
+    claim supported, whatever its precision; on the dev set that claim was false).
     """
     weights = balanced_weights(labels, groups)
     for threshold in np.unique(np.round(probabilities, 4)):
@@ -105,4 +113,6 @@ def precision_threshold(
         precision = (weights * predicted * labels).sum() / (weights * predicted).sum()
         if precision >= target_precision:
             return float(threshold)
-    return float(probabilities.max())
+    if unreached <= probabilities.max():
+        raise ValueError(f"unreached={unreached} is not above every fitted probability ({probabilities.max():.4f})")
+    return unreached

@@ -119,7 +119,10 @@ class EntailmentScorer:
         self.combiner = combiner
         self.embedder = embedder
         self.judge = judge
-        version = f"minilm-ce-{cross_encoder.meta.version}+{combiner.version}+{CHECKS_VERSION}"
+        # The threshold is part of the version: the same scores under another threshold are other verdicts.
+        version = (
+            f"minilm-ce-{cross_encoder.meta.version}+{combiner.version}-t{combiner.threshold:.3f}+{CHECKS_VERSION}"
+        )
         self.checker_version = version + (f"+judge:{judge.model}" if judge else "")
 
     def prepare(self, claim: ClaimInput) -> _Prepared:
@@ -295,7 +298,18 @@ def get_scorer() -> EntailmentScorer:
     with _scorer_lock:
         if _scorer is None:
             _scorer = build_scorer(judge=_judge_from_settings())
+            _apply_thread_setting()
         return _scorer
+
+
+def _apply_thread_setting() -> None:
+    from django.conf import settings
+
+    threads = getattr(settings, "VERIFIER_THREADS", 0) if settings.configured else 0
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def score_claims(claims: Sequence[ClaimInput]) -> list[ClaimScore]:

@@ -11,10 +11,12 @@ Needs no database.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
+import torch
 from django.core.management.base import BaseCommand, CommandError
 
 from verification.entailment.datasets import DatasetError, load_claims
@@ -45,6 +47,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         started = time.monotonic()
         scorer = get_scorer()
+        # No model generates beside a batch run: every core goes to scoring (VERIFIER_THREADS is
+        # for the tutor process).
+        torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
         predictions: list[tuple[str, int, float]] = []
         for start in range(0, len(claims), CHUNK):
             part = claims[start : start + CHUNK]
