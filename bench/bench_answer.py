@@ -254,9 +254,13 @@ def main() -> None:
         f"({revised} of all sentences were revised once), {withheld} withheld; {no_release} of {len(rows)} answers had no "
         "sentence shown (their first-shown time is excluded from the medians).",
         "",
-        f"Revisions that asked the LLM to choose among syllabus sentences (the others had one candidate, or "
-        f"none): {llm_choices}, median {choice_ms:.0f} ms each including any wait for the model; it chose the "
-        f"first-ranked candidate {first_choice} times.",
+        (
+            f"Revisions that asked the LLM to choose among syllabus sentences (the others had one candidate, or "
+            f"none): {llm_choices}, median {choice_ms:.0f} ms each including any wait for the model; it chose the "
+            f"first-ranked candidate {first_choice} times."
+            if llm_choices
+            else f"Revision mode `{settings.VERIFIER_REVISION_MODE}`: no revision asked the LLM."
+        ),
         "",
         f"Through the websocket (real uvicorn server, real websocket client, token auth, {len(socket_runs)} other "
         f"questions, verified): median time to the first `sentence` event {socket_first * 1000:.0f} ms, to `done` "

@@ -1,4 +1,5 @@
-"""End to end on the real models: the trained entailment model scores, SmolLM2 revises.
+"""End to end on the real models: the trained entailment model scores; a failed sentence is revised
+(by default from the evidence, in `select` mode by SmolLM2's choice) and checked again.
 
 The four cases the product must get right: a supported sentence is released with its citation; a
 contradicted one, a number mismatch and an unsupported one are never shown as verified.
@@ -54,3 +55,21 @@ async def test_unsupported_sentence_is_not_verified(imported_mini_book):
     result = await _verify(imported_mini_book, "Photosynthesis takes place in the chloroplasts of plant cells.")
     assert result.records[0].verdict == "unsupported"
     assert not (result.verdict == "supported" and "chloroplast" in result.text.lower())
+
+
+@pytest.mark.parametrize("mode", ["extract", "select"])
+async def test_number_mismatch_is_revised_from_the_syllabus(imported_mini_book, settings, mode):
+    # given a wrong number, revised by the default extraction or by SmolLM2 choosing a sentence
+    settings.VERIFIER_REVISION_MODE = mode
+    from llm.factory import reset_chat_client
+
+    reset_chat_client()
+
+    # when it is verified
+    result = await _verify(imported_mini_book, "Water boils at 70 degrees Celsius at sea level.")
+
+    # then a syllabus sentence replaces it and passes the re-check, cited; the wrong number is gone
+    assert [(r.attempt, r.verdict) for r in result.records] == [(0, "contradicted"), (1, "supported")]
+    assert (result.verdict, result.revised) == ("supported", True)
+    assert "70" not in result.text
+    assert "m90003" in {c.module for c in result.citations}
