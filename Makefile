@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: setup run test test-sqlite test-postgres bench worker lint typecheck migrate demo llm-server
+.PHONY: setup run test test-sqlite test-postgres bench worker lint typecheck migrate demo llm-server browser
 
 $(STAMP): requirements.txt requirements-models.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,9 +40,19 @@ worker: setup
 llm-server: setup
 	$(PY) -m llm.llama_server --port 8090
 
-test: setup lint typecheck
+test: setup lint typecheck browser
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
+
+# Debian's chromium for the web app's browser test (Playwright drives it; it downloads no browser).
+# Where apt cannot install it (no root, no Debian), the test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+	    || echo "apt could not install chromium: the browser test will be skipped"; \
+	  else echo "chromium not installed and apt unavailable: the browser test will be skipped"; fi; }
 
 test-sqlite:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q
