@@ -90,3 +90,21 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
     student = factory.SubFactory(UserFactory)
     curriculum = factory.SubFactory(CurriculumFactory)
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tutor.Conversation"
+
+    student = factory.SubFactory(UserFactory)
+    curriculum = factory.SubFactory(CurriculumFactory)
+    title = factory.Sequence(lambda n: f"Conversation {n}")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tutor.Message"
+
+    conversation = factory.SubFactory(ConversationFactory)
+    student = factory.SelfAttribute("conversation.student")
+    question = factory.Sequence(lambda n: f"Question {n}?")

@@ -91,9 +91,11 @@ class MessageSerializer(serializers.Serializer):
     client_msg_id = serializers.CharField()
     question = serializers.CharField()
     answer = serializers.CharField(help_text="The released (verified) sentences, joined.")
-    status = serializers.ChoiceField(choices=Message.Status.choices)
-    error_code = serializers.CharField()
-    error_message = serializers.CharField()
+    status = serializers.ChoiceField(choices=Message.Status.choices, source="shown_status")
+    error_code = serializers.CharField(
+        source="shown_error_code", help_text='"interrupted": the server stopped mid-answer; retry it.'
+    )
+    error_message = serializers.CharField(source="shown_error_message")
     timings = serializers.DictField(child=serializers.FloatField())
     created_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)

@@ -3,6 +3,7 @@ learner model the answers adapt to."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from curriculum.models import Curriculum, Topic
 
@@ -68,6 +69,9 @@ class Message(models.Model):
     )
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(
+        default=timezone.now, help_text="When the answer was last started (asked, or retried)."
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

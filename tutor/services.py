@@ -43,6 +43,7 @@ from .graph.nodes import SENTENCE_EVENT
 from .graph.sentence_stream import repeats_earlier
 from .graph.state import AnswerState, DraftSentence, Passage, Turn
 from .models import AnswerSentence, Conversation, Message
+from .selectors import interrupted_messages
 
 logger = logging.getLogger(__name__)
 
@@ -310,15 +311,18 @@ def _message_create(
 
 @sync_to_async
 def _message_reset(*, student: AbstractBaseUser, message_id: int) -> _Prepared:
-    message = Message.objects.select_related("conversation__curriculum").filter(pk=message_id, student=student).first()
+    found = Message.objects.select_related("conversation__curriculum").filter(pk=message_id, student=student)
+    message = found.first()
     if message is None:
         raise TutorInputError(code="unknown_message", message="That message does not exist.")
-    if message.status not in (Message.Status.FAILED, Message.Status.CANCELLED):
+    retryable = message.status in (Message.Status.FAILED, Message.Status.CANCELLED)
+    if not retryable and not found.filter(interrupted_messages()).exists():
         raise TutorInputError(code="not_retryable", message="Only a failed or cancelled answer can be retried.")
     with transaction.atomic():
         message.sentences.all().delete()
         message.status, message.error_code, message.error_message, message.answer = Message.Status.STREAMING, "", "", ""
-        message.save(update_fields=["status", "error_code", "error_message", "answer"])
+        message.started_at = timezone.now()
+        message.save(update_fields=["status", "error_code", "error_message", "answer", "started_at"])
     return _Prepared(message=message, curriculum=message.conversation.curriculum, history=_history(message))
 
 

@@ -160,6 +160,10 @@ TUTOR_VERIFY_ANSWERS = env.bool("TUTOR_VERIFY_ANSWERS", default=True)
 # Long enough for the level's sentence budget with citation markers, short enough that a rambling
 # small model cannot keep the student waiting.
 TUTOR_MAX_ANSWER_TOKENS = env.int("TUTOR_MAX_ANSWER_TOKENS", default=220)
+# An answer still pending or streaming this long after it started lost the process generating it
+# (a restart or crash mid-answer): it is shown as failed ("interrupted") and can be retried. Far
+# above any real answer (a few seconds to a minute), so a slow one is never cut off.
+TUTOR_ANSWER_INTERRUPTED_AFTER_S = env.int("TUTOR_ANSWER_INTERRUPTED_AFTER_S", default=600)
 # How a failed sentence is revised (verification/revision.py): "extract" (the best-ranked syllabus
 # sentence on the same subject replaces it, no LLM call), "select" (the LLM picks one of the ranked
 # candidates) or "rewrite" (the LLM rewrites it from the evidence). The embedded SmolLM2-135M picked

@@ -46,3 +46,45 @@ def test_someone_elses_message_cannot_be_retried(api_client, imported_mini_book)
     token, _ = Token.objects.get_or_create(user=stranger)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api_client.post("/api/v1/messages/999/retry/").status_code == 404
+
+
+def test_answer_cut_off_by_a_restart_is_shown_failed_and_can_be_retried(
+    api_client, imported_mini_book, use_chat_client, use_scorer, settings
+):
+    # given an answer left streaming by a server that stopped 11 minutes ago, and one started just now
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import ConversationFactory, MessageFactory
+
+    settings.TUTOR_ANSWER_INTERRUPTED_AFTER_S = 600
+    student = UserFactory()
+    EnrollmentFactory(student=student, curriculum=imported_mini_book)
+    conversation = ConversationFactory(student=student, curriculum=imported_mini_book)
+    cut_off = MessageFactory(
+        conversation=conversation,
+        student=student,
+        question="What is speed?",
+        status="streaming",
+        started_at=timezone.now() - timedelta(minutes=11),
+    )
+    live = MessageFactory(conversation=conversation, student=student, question="What is mass?", status="streaming")
+    token, _ = Token.objects.get_or_create(user=student)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    use_chat_client(ScriptedChatClient(answer="Speed is the magnitude of velocity [1]."))
+    use_scorer(LexicalScorer())
+
+    # when the client fetches both
+    shown = api_client.get(f"/api/v1/messages/{cut_off.pk}/").json()
+    still = api_client.get(f"/api/v1/messages/{live.pk}/").json()
+
+    # then the cut-off one reads as failed, interrupted, and the live one is left alone
+    assert (shown["status"], shown["error_code"]) == ("failed", "interrupted")
+    assert "ask it again" in shown["error_message"]
+    assert (still["status"], still["error_code"]) == ("streaming", "")
+    # and the cut-off one can be retried (the live one cannot), keeping its question
+    assert api_client.post(f"/api/v1/messages/{live.pk}/retry/").status_code == 409
+    retried = api_client.post(f"/api/v1/messages/{cut_off.pk}/retry/")
+    assert retried.status_code == 200
+    assert (retried.json()["question"], retried.json()["status"]) == ("What is speed?", "completed")
