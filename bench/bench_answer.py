@@ -177,17 +177,23 @@ async def _ask(student, slug: str, question: str, verify: bool):
     return message
 
 
+def enrolled_student():
+    """The scratch database migrated, Biology 2e imported, and a student enrolled in it."""
+    call_command("migrate", verbosity=0)
+    result = curriculum_import_openstax(path=settings.DEMO_SYLLABUS_PATH, slug="biology-2e")
+    curriculum = Curriculum.objects.get(pk=result.curriculum_id)
+    student, _ = get_user_model().objects.get_or_create(username="bench")
+    enrollment_create(student=student, curriculum=curriculum)
+    return student, curriculum
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=8)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer.md")
     args = parser.parse_args()
 
-    call_command("migrate", verbosity=0)
-    result = curriculum_import_openstax(path=settings.DEMO_SYLLABUS_PATH, slug="biology-2e")
-    curriculum = Curriculum.objects.get(pk=result.curriculum_id)
-    student, _ = get_user_model().objects.get_or_create(username="bench")
-    enrollment_create(student=student, curriculum=curriculum)
+    student, curriculum = enrolled_student()
 
     # Warm-up: loads the LLM, the embedder and the verifier model once, outside the measurements.
     asyncio.run(_ask(student, curriculum.slug, "What is a cell?", True))

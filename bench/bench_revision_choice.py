@@ -24,11 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_answer as live
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
-from curriculum.models import Curriculum
-from curriculum.services import curriculum_import_openstax, enrollment_create
 from llm.factory import get_revision_client
 from verification.graph import nodes
 from verification.revision import build_selection_messages, selection_schema
@@ -67,11 +63,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "revision_choice.md")
     args = parser.parse_args()
 
-    call_command("migrate", verbosity=0)
-    result = curriculum_import_openstax(path=settings.DEMO_SYLLABUS_PATH, slug="biology-2e")
-    curriculum = Curriculum.objects.get(pk=result.curriculum_id)
-    student, _ = get_user_model().objects.get_or_create(username="bench")
-    enrollment_create(student=student, curriculum=curriculum)
+    student, curriculum = live.enrolled_student()
 
     recorded: list[tuple[str, list[str]]] = []
     candidates_of = nodes.revision_candidates

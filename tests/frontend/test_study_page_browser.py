@@ -8,13 +8,12 @@ is skipped with that reason, never passed.
 
 import re
 import shutil
-import socket
-import threading
 import time
 
 import pytest
 
 from curriculum.services import enrollment_create
+from tests.asgi_server import serving
 from tests.factories import UserFactory
 from tutor.models import Message
 
@@ -28,7 +27,6 @@ PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 def site_url(transactional_db):
     """uvicorn on a free loopback port with the real ASGI app; /static/ served from the finders
     (the test settings run with DEBUG off, where the app expects a front server for files)."""
-    import uvicorn
     from channels.routing import ProtocolTypeRouter
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
@@ -40,22 +38,8 @@ def site_url(transactional_db):
             "websocket": asgi.application.application_mapping["websocket"],
         }
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, ws="websockets", lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(application) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

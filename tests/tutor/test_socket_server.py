@@ -1,16 +1,14 @@
 """The tutor socket on a real ASGI server (uvicorn on a loopback port) with a real websocket client."""
 
 import json
-import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from tests.asgi_server import serving
 from tutor.models import Message
 
 
@@ -19,22 +17,8 @@ def server_url(transactional_db):
     """uvicorn serving config.asgi on a free loopback port, in a thread of this process."""
     from config.asgi import application
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, ws="websockets", lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(application) as port:
+        yield f"127.0.0.1:{port}"
 
 
 def receive_until_done(ws) -> list[dict]:
