@@ -46,6 +46,14 @@ MAX_CANDIDATES = 3
 # Syllabus sentences this long are paragraphs the splitter could not cut; a student does not need
 # them as one "sentence".
 MAX_CANDIDATE_WORDS = 45
+# A replacement is read on its own, away from the paragraph it came from: a sentence that opens by
+# pointing back ("It is because water is essential...", "Another codon, AUG, ...") says nothing
+# there.
+_POINTS_BACK = re.compile(
+    r"^(it|its|this|these|that|those|they|their|them|he|she|his|her|another|such|both|either|neither|"
+    r"however|therefore|thus|also|in addition|in contrast|for example|for instance)\b",
+    re.IGNORECASE,
+)
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)", re.DOTALL)
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 # Cross-references that point into a book the student may not have open.
@@ -67,12 +75,13 @@ def first_sentence(text: str) -> str:
 
 
 def revision_candidates(*, sentence: str, evidence: list[str]) -> list[str]:
-    """Evidence sentences that could replace ``sentence``: on its subject, of a readable length."""
+    """Evidence sentences that could replace ``sentence``: on its subject, of a readable length,
+    and standing on their own."""
     terms = set(content_terms(sentence))
     candidates: list[str] = []
     for text in evidence:
         cleaned = _FIGURE_REFERENCE.sub("", text).strip()
-        if len(cleaned.split()) > MAX_CANDIDATE_WORDS or cleaned in candidates:
+        if len(cleaned.split()) > MAX_CANDIDATE_WORDS or cleaned in candidates or _POINTS_BACK.match(cleaned):
             continue
         if len(terms & set(content_terms(cleaned))) >= min(MIN_SHARED_TERMS, len(terms)):
             candidates.append(cleaned)

@@ -217,6 +217,23 @@ def test_revision_candidates_drop_figure_references_and_off_subject_sentences():
     assert candidates == ["Water boils at 100 degrees Celsius."]
 
 
+def test_revision_candidates_skip_sentences_that_point_back_to_their_paragraph():
+    from verification.revision import revision_candidates
+
+    # given syllabus sentences on the subject, two of which only make sense after the one before
+    candidates = revision_candidates(
+        sentence="Osmosis is vital for water in living cells.",
+        evidence=[
+            "It is because water is essential to life in living cells.",
+            "This movement of water in living cells is osmosis.",
+            "Osmosis is the diffusion of water through a membrane of living cells.",
+        ],
+    )
+
+    # then only the one that stands on its own may replace the draft
+    assert candidates == ["Osmosis is the diffusion of water through a membrane of living cells."]
+
+
 async def test_per_claim_retrieval_finds_evidence_the_answer_was_not_given(
     imported_mini_book, use_chat_client, use_scorer
 ):
