@@ -10,9 +10,11 @@ from verification.pipeline import OrderedVerifier, verify_sentence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# Chunk ids far above the mini book's: the verifier dedups evidence by chunk id, and ids that
+# collide with the imported book's real chunks would hide them (seen when a test ran alone).
 EVIDENCE = [
-    EvidencePassage(chunk_id=1, text="Water boils at 100 degrees Celsius at sea level.", topic="Heat", module="m1"),
-    EvidencePassage(chunk_id=2, text="Heat flows from a hotter object to a colder one.", topic="Heat", module="m1"),
+    EvidencePassage(chunk_id=9001, text="Water boils at 100 degrees Celsius at sea level.", topic="Heat", module="m1"),
+    EvidencePassage(chunk_id=9002, text="Heat flows from a hotter object to a colder one.", topic="Heat", module="m1"),
 ]
 
 
@@ -42,7 +44,7 @@ async def test_supported_sentence_is_cited_without_revision(imported_mini_book, 
 
     # then
     assert (result.verdict, result.text, result.revised) == ("supported", "Water boils at 100 degrees Celsius.", False)
-    assert [c.chunk_id for c in result.citations] == [1]
+    assert [c.chunk_id for c in result.citations] == [9001]
     assert client.prompts == []
 
 
@@ -87,7 +89,7 @@ async def test_select_revision_with_one_candidate_takes_it_without_asking_the_ll
         "Water boils at 100 degrees Celsius at sea level.",
         "Water boils at 50 degrees Celsius.",
     )
-    assert [c.chunk_id for c in result.citations] == [1]
+    assert [c.chunk_id for c in result.citations] == [9001]
     assert [(r.attempt, r.verdict) for r in result.records] == [(0, "contradicted"), (1, "supported")]
     assert client.prompts == []
 
@@ -156,7 +158,7 @@ async def test_extract_revision_takes_the_best_ranked_candidate_without_the_llm(
 
     # then the sentence closest to the first failing claim replaces it, and no LLM was asked
     assert (result.verdict, result.text) == ("supported", "Water boils at 100 degrees Celsius at sea level.")
-    assert [c.chunk_id for c in result.citations] == [1]
+    assert [c.chunk_id for c in result.citations] == [9001]
     assert client.prompts == []
 
 
@@ -252,6 +254,27 @@ async def test_per_claim_retrieval_finds_evidence_the_answer_was_not_given(
     # then
     assert result.verdict == "supported"
     assert [c.module for c in result.citations] == ["m90002"]
+
+
+async def test_revision_comes_only_from_the_passages_retrieved_for_the_question(
+    imported_mini_book, use_chat_client, use_scorer, settings
+):
+    # given a wrong number about free fall, which only the per-claim retrieval has evidence for
+    settings.VERIFIER_REVISION_MODE = "extract"
+    use_chat_client(ScriptedChatClient(answer=""))
+    use_scorer(LexicalScorer())
+
+    # when it is verified against an answer whose passages are about boiling and heat
+    result = await verify_sentence(
+        index=0,
+        sentence="Objects in free fall accelerate downward at about 5 meters per second squared.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+
+    # then it is not replaced by a sentence from off the question's passages: it stays failed
+    assert (result.verdict, result.revised) == ("unsupported", False)
+    assert [r.attempt for r in result.records] == [0]
 
 
 async def test_ordered_verifier_yields_in_submission_order(imported_mini_book, use_chat_client, use_scorer):

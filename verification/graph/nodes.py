@@ -63,6 +63,7 @@ async def score(state: VerifyState) -> dict:
     citations: list[EvidencePassage] = []
     verdicts: list[Verdict] = []
     best_text: list[str] = []
+    answer_passages = len(state.answer_evidence)  # gather_evidence puts them first
     for i, (claim, result) in enumerate(zip(state.claims, scores, strict=True)):
         verdict = claim_verdict(result)
         verdicts.append(verdict)
@@ -81,11 +82,16 @@ async def score(state: VerifyState) -> dict:
             )
         )
         if result.best_evidence is not None:
-            best_text.append(result.best_evidence.text)
             cited = state.evidence[result.best_evidence.passage]
             if cited not in citations:
                 citations.append(cited)
-        best_text.extend(s.text for s in result.evidence if s.text not in best_text)
+        # A revision answers the student's question only if it comes from the passages retrieved for
+        # that question; the per-claim retrieval (for the draft's own words) can drift off topic
+        # when the draft is vague ("It is a vital process...").
+        on_question = [
+            s.text for s in (result.best_evidence, *result.evidence) if s is not None and s.passage < answer_passages
+        ]
+        best_text.extend(text for text in on_question if text not in best_text)
     sentence_verdict: Verdict = (
         "supported"
         if all(v == "supported" for v in verdicts)

@@ -73,7 +73,8 @@ class VerifyState:
     citations: list[EvidencePassage] = field(default_factory=list)
     """The evidence that supports the sentence (best sentence's chunk per claim)."""
     best_evidence_text: list[str] = field(default_factory=list)
-    """The evidence sentences the revision may use."""
+    """The evidence sentences the revision may use: from the answer's own passages (retrieved for the
+    question), best first."""
     records: list[ClaimRecord] = field(default_factory=list)
     """Every claim check, every attempt."""
     revision_error: str = ""
