@@ -21,8 +21,9 @@ from verification.entailment.metrics import SourceResult, per_source
 from verification.entailment.scorer import EXTRACTIVE_PROBABILITY, ClaimInput, EntailmentScorer
 
 # A wrong "verified" badge costs more than a withheld sentence: the operating threshold is the
-# lowest one whose source-balanced precision of "supported" reaches this on the fitting data.
-TARGET_PRECISION = 0.97
+# lowest one whose source-balanced precision of "supported" reaches this on the fitting data
+# (issue 11's precision target; it was 0.97 before, which no combiner reached).
+TARGET_PRECISION = 0.95
 # Ridge strength on standardised features; a handful of features and thousands of claims, so the
 # fit barely depends on it, but it keeps weights finite when a check never fires in a source.
 L2 = 1.0

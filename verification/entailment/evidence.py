@@ -24,6 +24,14 @@ _K1, _B = 1.2, 0.75
 # Passages are re-indexed per claim unless cached; a module is ~250 sentences and claims about the
 # same module come in bursts, so a few hundred passages cover a whole answer-verification run.
 _INDEX_CACHE_SIZE = 512
+# WordPiece splits English prose into ~1.35 tokens a word (measured on the dev passages); used to
+# size the evidence window so that claim + window fit the cross-encoder's max_length.
+TOKENS_PER_WORD = 1.35
+
+
+def budget_words(statement: str, max_length: int) -> int:
+    """Words of evidence that fit beside the statement in `max_length` tokens ([CLS], 2x [SEP])."""
+    return max(24, int((max_length - 4 - TOKENS_PER_WORD * len(statement.split())) / TOKENS_PER_WORD))
 
 
 @dataclass(frozen=True)
@@ -157,6 +165,85 @@ def bm25_scores(claim_terms: list[str], index: PassageIndex) -> np.ndarray:
     return scores
 
 
+def rank_sentences(
+    focus: str, index: PassageIndex, *, embedder: SentenceEmbedder | None = None, candidates: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sentence indices, scores), best first: BM25 on the focus, the top few re-ranked by embeddings."""
+    lexical = bm25_scores(content_terms(focus), index)
+    order = np.argsort(-lexical, kind="stable")[: max(candidates, 1)]
+    scores = lexical[order] / (lexical[order].max() or 1.0)
+    if embedder is not None and len(order) > 1:
+        vectors = embedder.embed([focus] + [index.sentences[i] for i in order])
+        # Cosine similarity complements BM25 on paraphrases; both are on a 0..1-ish scale.
+        scores = scores + vectors[1:] @ vectors[0]
+    best_first = np.argsort(-scores, kind="stable")
+    return order[best_first], scores[best_first]
+
+
+def select_windows(
+    focus: str,
+    index: PassageIndex,
+    *,
+    budget_words: int,
+    embedder: SentenceEmbedder | None = None,
+    windows: int = 3,
+) -> list[list[int]]:
+    """Up to `windows` evidence windows (sentence indices in document order), best first.
+
+    The first packs the best-ranked sentences (as `select_sentences`); each further one is a
+    top-ranked sentence in its own paragraph context (its neighbours), because the sentence that
+    settles a claim often leans on the one before it ("It ..."), and the best lexical match is not
+    always the supporting one. The scorer takes the maximum over windows, so an extra window can
+    only find support a single window missed, at one cross-encoder pair each.
+    """
+    n = len(index.sentences)
+    if index.word_count <= budget_words:
+        return [list(range(n))]
+    ranked, scores = rank_sentences(focus, index, embedder=embedder)
+    found = [_pack(ranked, scores, index, budget_words)]
+    for anchor, score in zip(ranked, scores, strict=True):
+        if len(found) >= windows or (score <= 0 and found):
+            break
+        window = _context(int(anchor), index, budget_words)
+        if window not in found:
+            found.append(window)
+    return found
+
+
+def _pack(ranked: np.ndarray, scores: np.ndarray, index: PassageIndex, budget_words: int) -> list[int]:
+    chosen: list[int] = []
+    used = 0
+    for i, score in zip(ranked, scores, strict=True):
+        if score <= 0 and chosen:
+            break  # nothing in common with the claim: padding the window would only add noise
+        i = int(i)
+        if chosen and used + index.lengths[i] > budget_words:
+            continue
+        chosen.append(i)
+        used += index.lengths[i]
+        if used >= budget_words:
+            break
+    return sorted(chosen)
+
+
+def _context(anchor: int, index: PassageIndex, budget_words: int) -> list[int]:
+    """The anchor sentence, then the previous and next ones alternately while they fit."""
+    chosen = [anchor]
+    used = index.lengths[anchor]
+    before, after = anchor - 1, anchor + 1
+    while before >= 0 or after < len(index.sentences):
+        grew = False
+        for i in (before, after):
+            if 0 <= i < len(index.sentences) and used + index.lengths[i] <= budget_words:
+                chosen.append(i)
+                used += index.lengths[i]
+                grew = True
+        before, after = before - 1, after + 1
+        if not grew:
+            break
+    return sorted(chosen)
+
+
 def select_sentences(
     claim: str,
     index: PassageIndex,
@@ -166,26 +253,7 @@ def select_sentences(
     candidates: int = 8,
 ) -> list[int]:
     """Indices (document order) of the sentences that best support or refute the claim."""
-    n = len(index.sentences)
     if index.word_count <= budget_words:
-        return list(range(n))
-    lexical = bm25_scores(content_terms(claim), index)
-    order = np.argsort(-lexical, kind="stable")[: max(candidates, 1)]
-    scores = lexical[order] / (lexical[order].max() or 1.0)
-    if embedder is not None and len(order) > 1:
-        vectors = embedder.embed([claim] + [index.sentences[i] for i in order])
-        # Cosine similarity complements BM25 on paraphrases; both are on a 0..1-ish scale.
-        scores = scores + vectors[1:] @ vectors[0]
-    chosen: list[int] = []
-    used = 0
-    for position in np.argsort(-scores, kind="stable"):
-        if scores[position] <= 0 and chosen:
-            break  # nothing in common with the claim: padding the window would only add noise
-        i = int(order[position])
-        if chosen and used + index.lengths[i] > budget_words:
-            continue
-        chosen.append(i)
-        used += index.lengths[i]
-        if used >= budget_words:
-            break
-    return sorted(chosen)
+        return list(range(len(index.sentences)))
+    ranked, scores = rank_sentences(claim, index, embedder=embedder, candidates=candidates)
+    return _pack(ranked, scores, index, budget_words)

@@ -20,14 +20,16 @@ import numpy as np
 from verification.checks import CheckReport, run_checks
 from verification.checks.extractive import extractive_support
 from verification.checks.negation import best_matching_sentence
+from verification.entailment.claim_forms import parse_claim
 from verification.entailment.combiner import Combiner
 from verification.entailment.cross_encoder import WEIGHTS_DIR, CrossEncoder
 from verification.entailment.evidence import (
     MiniLMEmbedder,
     SentenceEmbedder,
     StaticMiniLMEmbedder,
+    budget_words,
     index_passage,
-    select_sentences,
+    select_windows,
 )
 from verification.entailment.features import claim_features
 from verification.entailment.judge import LlmJudge
@@ -39,9 +41,10 @@ CHECKS_VERSION = "checks1+extractive2"
 # the learned combiner alone never reaches the precision target on the dev sources, so this rule
 # is what lets a sentence the syllabus states outright be released.
 EXTRACTIVE_PROBABILITY = 0.96
-# WordPiece splits English prose into ~1.35 tokens a word (measured on the dev passages); used to
-# size the evidence window so that claim + window fit the cross-encoder's max_length.
-TOKENS_PER_WORD = 1.35
+# Evidence windows scored per claim (the logit is their maximum): one more window is one more
+# cross-encoder pair, and a module's support is usually in the first two or three places the
+# claim's (or question's) words point to. Training builds its windows the same way.
+WINDOWS = 3
 # A judge such as MiniCheck-7B is far stronger than the local 22M-parameter model; when it answers
 # it dominates the local layers, which still move borderline cases. Not calibrated (no judge ran
 # on the dev set here); see docs/verifier.md.
@@ -100,10 +103,19 @@ class ClaimScore:
 
 @dataclass(frozen=True)
 class _Prepared:
-    window: str
+    statement: str
+    """What the cross-encoder reads (a QA claim rephrased as a statement, `claim_forms`)."""
+    windows: tuple[str, ...]
+    """Evidence windows, best first; the model's logit is the maximum over them."""
     sentences: tuple[EvidenceSentence, ...]
+    """Every selected sentence (all windows), in document order."""
     passage_text: str
     vocabulary: frozenset[str]
+
+    @property
+    def window(self) -> str:
+        """The best window: what the judge reads and the lexical window feature is measured on."""
+        return self.windows[0]
 
 
 class EntailmentScorer:
@@ -131,15 +143,18 @@ class EntailmentScorer:
             raise ValueError("claim text is empty")
         if not claim.evidence:
             raise ValueError("claim has no evidence passages")
-        claim_tokens = TOKENS_PER_WORD * len(claim.text.split())
-        budget = max(24, int((self.cross_encoder.meta.max_length - 4 - claim_tokens) / TOKENS_PER_WORD))
+        form = parse_claim(claim.text)
+        budget = budget_words(form.statement, self.cross_encoder.meta.max_length)
         passage_text = "\n".join(claim.evidence)
         index = index_passage(passage_text)
-        chosen = select_sentences(claim.text, index, budget_words=budget, embedder=self.embedder)
+        # A review question's evidence is chosen by its stem (where the syllabus answers it), so the
+        # right answer and a distractor are read against the same sentences.
+        windows = select_windows(form.focus, index, budget_words=budget, embedder=self.embedder, windows=WINDOWS)
         # Newlines always end a sentence, so the joined index is the per-passage indexes end to end.
         owners = [
             (p, s) for p, passage in enumerate(claim.evidence) for s in range(len(index_passage(passage).sentences))
         ]
+        chosen = sorted({i for window in windows for i in window})
         sentences = tuple(
             EvidenceSentence(passage=owners[i][0], sentence=owners[i][1], text=index.sentences[i])
             if i < len(owners)
@@ -147,17 +162,29 @@ class EntailmentScorer:
             for i in chosen
         )
         return _Prepared(
-            window=" ".join(s.text for s in sentences),
+            statement=form.statement,
+            windows=tuple(" ".join(index.sentences[i] for i in window) for window in windows),
             sentences=sentences,
             passage_text=passage_text,
             vocabulary=index.vocabulary,
         )
 
+    def _max_logits(self, prepared: Sequence[_Prepared]) -> np.ndarray:
+        """Max over each claim's windows of the cross-encoder logit, in one batched call."""
+        pairs = [(p.statement, window) for p in prepared for window in p.windows]
+        flat = self.cross_encoder.logits(pairs) if pairs else np.zeros(0, dtype=np.float32)
+        out = np.zeros(len(prepared), dtype=np.float32)
+        start = 0
+        for i, p in enumerate(prepared):
+            out[i] = flat[start : start + len(p.windows)].max()
+            start += len(p.windows)
+        return out
+
     def features(
         self, claims: Sequence[ClaimInput]
     ) -> tuple[np.ndarray, list[_Prepared], list[CheckReport], np.ndarray]:
         prepared = [self.prepare(c) for c in claims]
-        logits = self.cross_encoder.logits([(c.text, p.window) for c, p in zip(claims, prepared, strict=True)])
+        logits = self._max_logits(prepared)
         reports = [
             run_checks(c.text, evidence=p.passage_text, evidence_sentences=[s.text for s in p.sentences])
             for c, p in zip(claims, prepared, strict=True)
@@ -199,7 +226,7 @@ class EntailmentScorer:
         logits: list[float | None] = [None] * len(claims)
         local = [EXTRACTIVE_PROBABILITY] * len(claims)
         if pending:
-            pending_logits = self.cross_encoder.logits([(claims[i].text, prepared[i].window) for i in pending])
+            pending_logits = self._max_logits([prepared[i] for i in pending])
             matrix = np.stack(
                 [
                     claim_features(

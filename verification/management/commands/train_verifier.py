@@ -1,9 +1,12 @@
 """Train the verifier's local entailment model and fit its calibrated combiner.
 
-    python manage.py train_verifier            # the shipped model: ~25 min nice'd on 2 cores
-    python manage.py train_verifier --max-steps 3 --begin-limit 32 --syllabus-modules 2 --out /tmp/x
+    python manage.py train_verifier --max-minutes 80          # a CPU session's worth, checkpointed
+    python manage.py train_verifier --resume --max-minutes 80 # continue the same schedule
+    python manage.py train_verifier --combiner-only           # refit the combiner on new weights
+    python manage.py train_verifier --max-steps 3 --nli-per-file 8 ... --out /tmp/x   # smoke run
 
-Deterministic for a given seed and thread count. Data, hyper-parameters and timings: docs/verifier.md.
+Training data, schedule, timings and results: docs/verifier.md. The checkpoint (model, optimiser,
+data position) lives under var/verifier/checkpoint/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import random
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from django.conf import settings
@@ -20,24 +24,22 @@ from django.core.management.base import BaseCommand, CommandError
 from verification.entailment import calibration
 from verification.entailment.combiner import Combiner
 from verification.entailment.cross_encoder import META_FILE, WEIGHTS_DIR
-from verification.entailment.datasets import LabelledClaim, load_dir
-from verification.entailment.metrics import mean_balanced_accuracy, per_source
+from verification.entailment.datasets import LabelledClaim
+from verification.entailment.metrics import per_source
 from verification.entailment.scorer import build_scorer
-from verification.entailment.syllabus_pairs import load_modules, synthetic_pairs
-from verification.entailment.training import TrainConfig, make_examples, train_cross_encoder
+from verification.training import data, evaluation
+from verification.training.loop import RunLimits, TrainConfig, train_cross_encoder
 
 # The labelled data lives beside the checkout (../shared), not in the repository.
 SHARED_DIR = Path(__file__).resolve().parents[4] / "shared"
 DEFAULT_TRAIN_DIR = SHARED_DIR / "train"
 DEFAULT_DEV_DIR = SHARED_DIR / "eval"
-# Whole sources held out of fine-tuning to watch generalisation: one BEGIN corpus, and a tenth of
-# the syllabus modules (whole modules, so no sentence of a validation module is ever trained on).
+# One BEGIN corpus is held out of fine-tuning to watch generalisation beside the held-out book.
 VALIDATION_SOURCES = ("begin-cmudog-dev",)
-VALIDATION_MODULE_FRACTION = 0.1
 
 
 class Command(BaseCommand):
-    help = "Fine-tune the MiniLM entailment cross-encoder and fit the verifier's combiner."
+    help = "Fine-tune the MiniLM entailment cross-encoder (resumable) and fit the verifier's combiner."
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
@@ -46,14 +48,33 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=float, default=1.0)
         parser.add_argument("--batch-size", type=int, default=16)
         parser.add_argument("--lr", type=float, default=5e-5)
-        parser.add_argument("--max-steps", type=int, default=None)
+        parser.add_argument("--frozen-layers", type=int, default=2)
+        parser.add_argument("--max-steps", type=int, default=None, help="schedule length (default: --epochs)")
+        parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
+        parser.add_argument("--threads", type=int, default=2, help="torch threads on CPU")
+        # Resumable runs.
+        parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+        parser.add_argument("--checkpoint-dir", type=Path, default=settings.BASE_DIR / "var/verifier/checkpoint")
+        parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
+        parser.add_argument("--max-minutes", type=float, default=None, help="stop this run (checkpointed) after N min")
+        parser.add_argument("--stop-after-steps", type=int, default=None, help="stop this run after N more steps")
+        # Data.
         parser.add_argument("--train-dir", type=Path, default=DEFAULT_TRAIN_DIR, help="BEGIN pairs (jsonl)")
-        parser.add_argument("--begin-limit", type=int, default=None, help="use at most N BEGIN pairs")
+        parser.add_argument("--nli-dir", type=Path, default=DEFAULT_TRAIN_DIR / "nli")
+        parser.add_argument("--books-dir", type=Path, default=DEFAULT_TRAIN_DIR / "books")
+        parser.add_argument("--nli-per-file", type=int, default=3000, help="pairs drawn from each NLI file")
+        parser.add_argument("--breaking-nli", type=int, default=600)
+        parser.add_argument("--begin-limit", type=int, default=2000, help="use at most N BEGIN pairs")
+        parser.add_argument("--book-claims", type=int, default=None, help="use at most N book exam claims")
+        parser.add_argument("--book-claim-copies", type=int, default=1, help="each book claim N times (new windows)")
+        parser.add_argument("--holdout-book", action="append", default=None, help="never trained on (repeatable)")
         parser.add_argument("--syllabus-dir", type=Path, default=settings.BASE_DIR / "data/syllabi/biology-2e/modules")
-        parser.add_argument("--syllabus-modules", type=int, default=None, help="use at most N modules")
-        parser.add_argument("--syllabus-per-module", type=int, default=12, help="synthetic pairs per module")
+        parser.add_argument("--syllabus-per-module", type=int, default=4, help="synthetic pairs per book module")
+        parser.add_argument("--max-modules-per-book", type=int, default=None)
+        # Combiner.
         parser.add_argument("--dev-dir", type=Path, default=DEFAULT_DEV_DIR, help="fit the combiner here")
         parser.add_argument("--no-dev", action="store_true", help="fit the combiner on the validation split")
+        parser.add_argument("--no-combiner", action="store_true", help="train only; fit the combiner later")
         parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
         parser.add_argument(
             "--combiner-only", action="store_true", help="keep the cross-encoder in --out; refit the combiner only"
@@ -75,37 +96,71 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             learning_rate=options["lr"],
             max_steps=options["max_steps"],
+            frozen_layers=options["frozen_layers"],
+            threads=options["threads"],
+            device=options["device"],
         )
-        train_items, val_items, counts = self._training_data(options, seed)
-        self.stdout.write(f"training pairs: {json.dumps(counts)}")
+        mix = data.MixConfig(
+            nli_per_file=options["nli_per_file"],
+            breaking_nli=options["breaking_nli"],
+            begin=options["begin_limit"],
+            book_claims=options["book_claims"],
+            synthetic_per_module=options["syllabus_per_module"],
+            holdout_books=tuple(options["holdout_book"] or data.MixConfig().holdout_books),
+        )
         out: Path = options["out"]
-        version = f"s{seed}-L{config.max_length}"
+        version = f"v2-s{seed}-L{config.max_length}"
         report: dict = {}
+        train_pairs, val_pairs = self._training_pairs(options, mix, seed)
         if options["combiner_only"]:
             if (out / "training_report.json").exists():
                 report = json.loads((out / "training_report.json").read_text())
             version = json.loads((out / META_FILE).read_text())["version"]
         else:
-            examples = make_examples(train_items, max_length=config.max_length)
+            built = time.monotonic()
+            examples = data.make_examples(train_pairs, max_length=config.max_length, seed=seed)
+            self.stdout.write(f"{len(examples)} examples in {time.monotonic() - built:.0f}s: {data.counts(examples)}")
             result = train_cross_encoder(
-                examples, config, out_dir=out, version=version, log=lambda m: self.stdout.write(m)
+                examples,
+                config,
+                out_dir=out,
+                version=version,
+                checkpoint_dir=options["checkpoint_dir"],
+                resume=options["resume"],
+                limits=RunLimits(
+                    max_minutes=options["max_minutes"],
+                    checkpoint_minutes=options["checkpoint_minutes"],
+                    stop_after_steps=options["stop_after_steps"],
+                ),
+                log=lambda m: self.stdout.write(m),
             )
             self.stdout.write(f"trained {result.steps} steps in {result.seconds:.0f}s; sha256 {result.weights_sha256}")
             report = {
-                "config": config.__dict__,
-                "data": counts,
+                "config": asdict(config),
+                "mix": asdict(mix),
+                "data": data.counts(examples),
                 "train_seconds": round(result.seconds, 1),
                 "steps": result.steps,
+                "total_steps": result.total_steps,
+                "pairs_seen": result.pairs_seen,
+                "finished": result.finished,
+                "device": result.device,
                 "losses": [round(x, 5) for x in result.losses],
                 "weights_sha256": result.weights_sha256,
             }
+            (out / "training_report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+        if options["no_combiner"]:
+            self.stdout.write(f"wrote {out} (combiner not refitted: run --combiner-only)")
+            return
 
         # Features are computed with the same scorer configuration that runs in production.
-        dev_claims = self._dev_claims(options)
         scorer = build_scorer(out, use_embeddings=True, combiner=_placeholder_combiner())
+        use_dev = not options["no_dev"] and (options["dev_dir"] / "claims.jsonl").exists()
         validation = [
-            LabelledClaim(id=f"val{i}", claim=c, passage=p, label=y, source=s)
-            for i, (c, p, y, s) in enumerate(val_items)
+            LabelledClaim(id=f"val{i}", claim=p.claim, passage=p.passage, label=p.label, source=p.source)
+            for i, p in enumerate(val_pairs)
+            # With the dev set the held-out book is scored with it (cached, and fitted on); see below.
+            if not (use_dev and p.source.startswith(evaluation.HELDOUT_PREFIX))
         ]
         val_features = calibration.compute_features(scorer, validation)
         val_results = per_source(
@@ -115,29 +170,24 @@ class Command(BaseCommand):
         )
         report["validation_model_only"] = [r.__dict__ for r in val_results]
         fit_on = val_features
-        if dev_claims:
-            model_sha = calibration.weights_sha(out)
-            ids = [c.id for c in dev_claims]
-            cached = calibration.load_features(options["features_cache"], model_sha=model_sha, ids=ids)
-            if cached is not None:
-                fit_on = cached[0]
-            else:
-                dev_started = time.monotonic()
-                fit_on = calibration.compute_features(
-                    scorer,
-                    dev_claims,
-                    progress=lambda d, t: self.stderr.write(f"dev features {d}/{t}") if d % 1024 == 0 else None,
-                )
-                report["dev_feature_seconds"] = round(time.monotonic() - dev_started, 1)
-                calibration.save_features(
-                    options["features_cache"], fit_on, model_sha=model_sha, seconds=report["dev_feature_seconds"]
-                )
+        if use_dev:
+            fitting = evaluation.fitting_data(
+                scorer,
+                weights_dir=out,
+                dev_dir=options["dev_dir"],
+                books_dir=options["books_dir"],
+                holdout_books=mix.holdout_books,
+                cache_dir=options["features_cache"].parent,
+            )
+            fit_on = fitting.combined
             loso = calibration.leave_one_source_out(fit_on)
             report["loso_operating"] = [r.__dict__ for r in loso.at_operating]
-            report["loso_mean_balanced_accuracy"] = mean_balanced_accuracy(loso.at_operating)
+            report["loso_mean_balanced_accuracy"] = evaluation.dev_mean(loso.at_operating)
             report["loso_half"] = [r.__dict__ for r in loso.at_half]
-            report["loso_mean_balanced_accuracy_half"] = mean_balanced_accuracy(loso.at_half)
+            report["loso_mean_balanced_accuracy_half"] = evaluation.dev_mean(loso.at_half)
             report["model_only"] = [r.__dict__ for r in loso.model_only]
+        elif not options["no_dev"]:
+            self.stderr.write(f"no dev set at {options['dev_dir']}: fitting the combiner on the validation split")
         combiner = calibration.fit_combiner(fit_on, version=f"comb-{version}")
         combiner.save(out)
         report["combiner"] = combiner.__dict__
@@ -151,46 +201,31 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"combiner threshold {combiner.threshold:.3f}; wrote {out}")
 
-    def _training_data(self, options: dict, seed: int) -> tuple[list, list, dict]:
+    def _training_pairs(self, options: dict, mix: data.MixConfig, seed: int) -> tuple[list[data.Pair], list[data.Pair]]:
+        """(training pairs, validation pairs): a fixed function of the options and the seed."""
         rng = random.Random(seed)
-        train: list[tuple[str, str, int, str]] = []
-        val: list[tuple[str, str, int, str]] = []
+        train: list[data.Pair] = []
+        val: list[data.Pair] = []
         train_dir: Path = options["train_dir"]
         if not (train_dir / "claims.jsonl").exists():
             raise CommandError(f"no BEGIN training data at {train_dir} (claims.jsonl + passages.jsonl)")
-        begin = load_dir(train_dir)
-        if options["begin_limit"] is not None:
-            begin = random.Random(seed).sample(begin, min(options["begin_limit"], len(begin)))
-        for claim in begin:
-            item = (claim.claim, claim.passage, int(claim.label or 0), claim.source)
-            (val if claim.source in VALIDATION_SOURCES else train).append(item)
-        modules = load_modules(options["syllabus_dir"])
-        if options["syllabus_modules"] is not None:
-            modules = modules[: options["syllabus_modules"]]
-        shuffled = modules[:]
-        rng.shuffle(shuffled)
-        n_val = max(1, int(len(shuffled) * VALIDATION_MODULE_FRACTION)) if len(shuffled) > 1 else 0
-        val_modules, train_modules = shuffled[:n_val], shuffled[n_val:]
-        pair_rng = random.Random(seed + 1)
-        for pair in synthetic_pairs(train_modules, per_module=options["syllabus_per_module"], rng=pair_rng):
-            train.append((pair.claim, pair.passage, pair.label, "syllabus"))
-        for pair in synthetic_pairs(val_modules, per_module=max(4, options["syllabus_per_module"] // 3), rng=pair_rng):
-            val.append((pair.claim, pair.passage, pair.label, "syllabus-heldout-modules"))
-        counts: dict[str, int] = {}
-        for _, _, label, source in train:
-            counts[f"train:{source}:{label}"] = counts.get(f"train:{source}:{label}", 0) + 1
-        for _, _, label, source in val:
-            counts[f"val:{source}:{label}"] = counts.get(f"val:{source}:{label}", 0) + 1
-        return train, val, counts
-
-    def _dev_claims(self, options: dict) -> list[LabelledClaim]:
-        if options["no_dev"]:
-            return []
-        dev_dir: Path = options["dev_dir"]
-        if not (dev_dir / "claims.jsonl").exists():
-            self.stderr.write(f"no dev set at {dev_dir}: fitting the combiner on the validation split")
-            return []
-        return [c for c in load_dir(dev_dir) if c.label is not None]
+        for pair in data.begin_pairs(train_dir, mix, rng):
+            (val if pair.source.removeprefix("begin:") in VALIDATION_SOURCES else train).append(pair)
+        nli_dir: Path = options["nli_dir"]
+        if not nli_dir.is_dir():
+            raise CommandError(f"no NLI data at {nli_dir}")
+        train.extend(data.nli_pairs(nli_dir, mix, rng))
+        books_dir: Path = options["books_dir"]
+        if not (books_dir / "claims.jsonl").exists():
+            raise CommandError(f"no book claims at {books_dir} (claims.jsonl + passages.jsonl)")
+        book_train, book_held = data.book_claim_pairs(books_dir, mix, rng)
+        train.extend(book_train * options["book_claim_copies"])
+        val.extend(book_held)
+        module_dirs = data.book_module_dirs(books_dir, options["syllabus_dir"], mix)
+        train.extend(data.synthetic_book_pairs(module_dirs, mix, rng, max_modules=options["max_modules_per_book"]))
+        self.stdout.write(f"training pairs: {json.dumps(data.counts(train))}")
+        self.stdout.write(f"validation pairs: {json.dumps(data.counts(val))}")
+        return train, val
 
 
 def _placeholder_combiner() -> Combiner:
