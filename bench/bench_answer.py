@@ -35,6 +35,9 @@ os.environ["CHROMA_PATH"] = str(SCRATCH / "chroma")
 os.environ["CHROMA_HOST"] = ""
 os.environ["REDIS_URL"] = ""
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# In-process, so that reset_prompt_caches() gives each run its own prompt evaluation; what the
+# default child process adds is measured side by side in bench/bench_model_process.py.
+os.environ.setdefault("LLM_EMBEDDED_PROCESS", "inprocess")
 
 import django  # noqa: E402
 

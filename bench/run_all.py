@@ -17,7 +17,9 @@ RESULTS = ROOT / "bench" / "results"
 # Order = order of the sections in BENCHMARKS.md; each script writes bench/results/<name>.md.
 BENCHES = {
     "retrieval": ["bench/bench_retrieval.py"],
+    "llama_build": ["bench/bench_llama_build.py"],
     "llm": ["bench/bench_llm.py"],
+    "model_process": ["bench/bench_model_process.py"],
     "verifier": ["bench/bench_verifier.py"],
     "verify_eval": ["bench/bench_verify_eval.py"],
     "answer": ["bench/bench_answer.py"],

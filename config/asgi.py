@@ -26,6 +26,12 @@ if settings.DEBUG:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
+if settings.LLM_PRESTART:
+    # The embedded model's child process starts with the server, not at the first question.
+    from llm.factory import prestart_model_child
+
+    prestart_model_child()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -9,6 +9,13 @@ from llm.client import ChatClient
 from llm.errors import LLMConfigurationError
 
 BACKENDS = ("embedded", "openai")
+# Where the embedded model runs: "child" (a supervised llama_cpp.server process, so that a crash in
+# native code cannot take the web server down; llm.model_process) or "inprocess" (no process
+# boundary; for batch jobs and tools where a crash only ends the job itself).
+EMBEDDED_PROCESS_MODES = ("child", "inprocess")
+# A (re)starting child imports llama_cpp.server (~3 s on 2 busy cores) and loads the GGUF (~0.3 s):
+# a request waits this long for it before the student is told the model is unreachable.
+CHILD_READY_TIMEOUT_S = 60.0
 # A revision prompt is one sentence plus a few evidence sentences: ~600 tokens. A small context
 # keeps the second embedded copy's KV cache to a few MB.
 REVISION_CONTEXT_TOKENS = 2048
@@ -31,7 +38,13 @@ def chat_client_from_settings(settings: Any, *, purpose: str = "answer") -> Chat
     # Backends are imported on demand: `import llm` stays cheap, and a deployment on vLLM never
     # loads llama.cpp (nor the embedded one the openai client).
     backend = settings.LLM_BACKEND
+    if backend == "embedded" and settings.LLM_EMBEDDED_PROCESS == "child":
+        return _child_process_client(settings)
     if backend == "embedded":
+        if settings.LLM_EMBEDDED_PROCESS not in EMBEDDED_PROCESS_MODES:
+            raise LLMConfigurationError(
+                f"LLM_EMBEDDED_PROCESS must be one of {EMBEDDED_PROCESS_MODES}, got {settings.LLM_EMBEDDED_PROCESS!r}"
+            )
         from llm.embedded_backend import EmbeddedBackendConfig, EmbeddedChatClient
         from llm.model_files import smollm2_gguf_path
 
@@ -71,6 +84,30 @@ def chat_client_from_settings(settings: Any, *, purpose: str = "answer") -> Chat
     raise LLMConfigurationError(f"LLM_BACKEND must be one of {BACKENDS}, got {backend!r}")
 
 
+def _child_process_client(settings: Any) -> ChatClient:
+    from llm.child_backend import ChildProcessChatClient
+    from llm.model_files import smollm2_gguf_path
+    from llm.model_process import ModelProcessConfig, model_process
+
+    process = model_process(
+        ModelProcessConfig(
+            model_path=smollm2_gguf_path(),
+            model_name=settings.LLM_MODEL,
+            context_tokens=settings.LLM_CONTEXT_TOKENS,
+            threads=settings.LLM_THREADS,
+            ready_timeout_s=CHILD_READY_TIMEOUT_S,
+        )
+    )
+    return ChildProcessChatClient(
+        process, read_timeout_s=settings.LLM_READ_TIMEOUT_S, connect_timeout_s=settings.LLM_CONNECT_TIMEOUT_S
+    )
+
+
+def uses_model_child(settings: Any) -> bool:
+    """Whether the configured model runs in a supervised child process of the web server."""
+    return bool(settings.LLM_BACKEND == "embedded" and settings.LLM_EMBEDDED_PROCESS == "child")
+
+
 def get_chat_client() -> ChatClient:
     """The process-wide ChatClient for django.conf.settings, built on first call."""
     global _client
@@ -82,13 +119,26 @@ def get_chat_client() -> ChatClient:
         return _client
 
 
+def prestart_model_child() -> None:
+    """Start the model's child process now, when the settings put the model in one (config.asgi)."""
+    from django.conf import settings
+
+    if uses_model_child(settings):
+        from llm.child_backend import ChildProcessChatClient
+
+        client = get_chat_client()
+        assert isinstance(client, ChildProcessChatClient)
+        client.process.start()
+
+
 def get_revision_client() -> ChatClient:
     """The client the verifier revises failed sentences with (see chat_client_from_settings)."""
     global _revision_client
     from django.conf import settings
 
-    if settings.LLM_BACKEND != "embedded":
-        # A server batches concurrent requests itself: one client serves answers and revisions.
+    if settings.LLM_BACKEND != "embedded" or uses_model_child(settings):
+        # A server batches (vLLM) or queues (the model child) concurrent requests itself: one
+        # client serves answers and revisions.
         return _revision_client or get_chat_client()
     with _client_lock:
         if _revision_client is None:
@@ -99,6 +149,9 @@ def get_revision_client() -> ChatClient:
 def reset_chat_client() -> None:
     """Forget the cached clients so that the next get_*_client() rereads settings (tests)."""
     global _client, _revision_client
+    from llm.model_process import reset_model_process
+
     with _client_lock:
         _client = None
         _revision_client = None
+    reset_model_process()

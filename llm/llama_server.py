@@ -86,11 +86,13 @@ def start_llama_server(
     log_path: Path | None = None,
     startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
     detach: bool = False,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> LlamaServer:
     """Start llama_cpp.server on the GGUF (default: packaged SmolLM2) and wait until it answers.
 
     threads=0 uses every core this process may use. detach=True puts the server in its own session
-    so that it outlives this process and the terminal's Ctrl-C (for `start`). Raises
+    so that it outlives this process and the terminal's Ctrl-C (for `start`); preexec_fn runs in the
+    child before it executes (llm.model_process ties the child's life to ours). Raises
     LlamaServerError with the tail of the server's log if it exits or is not ready within
     startup_timeout_s.
     """
@@ -110,10 +112,18 @@ def start_llama_server(
         "--n_ctx", str(n_ctx),
         "--n_threads", str(threads),
         "--n_threads_batch", str(threads),
+        # By default a new request cuts the one streaming ("[DONE]" mid-answer): with two students
+        # asking at once, the first would get a truncated answer. Requests queue instead.
+        "--interrupt_requests", "False",
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=detach
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=detach,
+            preexec_fn=preexec_fn,
         )
     server = LlamaServer(process=process, host=host, port=port, model_name=model_name, log_path=log_path)
     try:

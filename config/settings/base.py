@@ -148,6 +148,12 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
 LLM_STRUCTURED_OUTPUT = env("LLM_STRUCTURED_OUTPUT", default="json_schema")  # vLLM; "json_object" for llama.cpp
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
 LLM_THREADS = env.int("LLM_THREADS", default=0)  # 0 = all cores
+# The embedded model runs in a supervised child process ("child", llm/model_process.py): a crash in
+# llama.cpp's native code then fails one answer instead of killing the web server. "inprocess"
+# skips the process boundary (see BENCHMARKS.md for what it costs).
+LLM_EMBEDDED_PROCESS = env("LLM_EMBEDDED_PROCESS", default="child")
+# Start the model child with the web server, so the first question does not wait for its start-up.
+LLM_PRESTART = env.bool("LLM_PRESTART", default=True)
 # Threads of a second embedded model copy for verifier revisions (see llm/factory.py). 0 (default):
 # no copy, revisions wait for the answer model. Measured on 2 cores (bench/results/answer.md), a
 # one-thread copy beside a two-thread answer stalled both (end to end 4.0x unverified vs 1.14x

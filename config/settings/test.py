@@ -17,3 +17,5 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="veritutor-media-"))
 REST_FRAMEWORK = {**REST_FRAMEWORK}
 # Real-model tests need a few sentences, not a full answer: this bounds their time on 2 cores.
 TUTOR_MAX_ANSWER_TOKENS = env.int("TUTOR_MAX_ANSWER_TOKENS", default=72)
+# Tests that need the model start it themselves; importing config.asgi must not spawn a child.
+LLM_PRESTART = env.bool("LLM_PRESTART", default=False)
