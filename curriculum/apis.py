@@ -12,6 +12,7 @@ from .importers.errors import SyllabusImportError
 from .models import Curriculum
 from .retrieval import search_chunks
 from .selectors import (
+    chunk_get,
     curriculum_can_edit,
     curriculum_can_study,
     curriculum_get,
@@ -57,6 +58,7 @@ class CurriculumDetailApi(APIView):
         class UnitSerializer(serializers.Serializer):
             id = serializers.IntegerField()
             title = serializers.CharField()
+            number = serializers.CharField(help_text='The chapter number the book prints ("6"); blank if none.')
             part = serializers.CharField()
             position = serializers.IntegerField()
             topic_count = serializers.IntegerField()
@@ -87,11 +89,13 @@ class UnitDetailApi(APIView):
         class TopicSerializer(serializers.Serializer):
             id = serializers.IntegerField()
             title = serializers.CharField()
+            number = serializers.CharField(help_text='The section number the book prints ("6.3"); blank if none.')
             position = serializers.IntegerField()
 
         id = serializers.IntegerField()
         curriculum = serializers.SlugField(source="curriculum.slug")
         title = serializers.CharField()
+        number = serializers.CharField()
         part = serializers.CharField()
         position = serializers.IntegerField()
         topics = TopicSerializer(many=True)
@@ -104,6 +108,7 @@ class UnitDetailApi(APIView):
         data = {
             "id": unit.pk,
             "title": unit.title,
+            "number": unit.number,
             "part": unit.part,
             "position": unit.position,
             "curriculum": unit.curriculum,
@@ -116,6 +121,8 @@ class TopicDetailApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         title = serializers.CharField()
+        number = serializers.CharField()
+        label = serializers.CharField(help_text='"6.3 Operant Conditioning": how a citation names the topic.')
         position = serializers.IntegerField()
         objectives = serializers.CharField()
         unit_id = serializers.IntegerField()
@@ -139,6 +146,7 @@ class CurriculumSearchApi(APIView):
         chunk_id = serializers.IntegerField()
         topic = serializers.CharField()
         topic_path = serializers.CharField()
+        label = serializers.CharField(help_text='The section as the book numbers it, e.g. "6.3 Operant Conditioning".')
         module = serializers.CharField()
         score = serializers.FloatField()
         text = serializers.CharField()
@@ -158,6 +166,33 @@ class CurriculumSearchApi(APIView):
             curriculum_id=curriculum.pk, query=params.validated_data["q"], k=params.validated_data["k"]
         )
         return Response(self.OutputSerializer(results, many=True).data)
+
+
+class PassageDetailApi(APIView):
+    """One syllabus passage, as a citation opens it: its text, where it is in the book, and the
+    attribution its licence asks for wherever its text is shown."""
+
+    class OutputSerializer(serializers.Serializer):
+        chunk_id = serializers.IntegerField(source="id")
+        curriculum = serializers.SlugField(source="curriculum.slug")
+        book = serializers.CharField(source="curriculum.title")
+        label = serializers.CharField(
+            source="document.topic.label", help_text='The section as the book numbers it: "6.3 Operant Conditioning".'
+        )
+        section = serializers.CharField(source="document.topic.number", help_text='"6.3"; blank if unnumbered.')
+        topic = serializers.CharField(source="document.topic.title")
+        unit = serializers.CharField(source="document.topic.unit.title", help_text="The chapter's title.")
+        module = serializers.CharField(source="document.source_id")
+        text = serializers.CharField()
+        attribution = serializers.CharField(source="curriculum.attribution")
+
+    @extend_schema(responses={200: OutputSerializer}, operation_id="passages_retrieve")
+    def get(self, request, chunk_id: int):
+        chunk = chunk_get(chunk_id=chunk_id)
+        # A passage of a curriculum the user may not study is as absent as one that does not exist.
+        if chunk is None or not curriculum_can_study(user=request.user, curriculum=chunk.curriculum):
+            raise NotFound("No such passage.")
+        return Response(self.OutputSerializer(chunk).data)
 
 
 class DocumentUploadApi(APIView):

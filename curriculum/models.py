@@ -38,6 +38,9 @@ class Unit(models.Model):
 
     curriculum = models.ForeignKey(Curriculum, on_delete=models.CASCADE, related_name="units")
     title = models.CharField(max_length=255)
+    number = models.CharField(
+        max_length=16, blank=True, help_text='The chapter number the book prints, e.g. "6"; blank if unnumbered.'
+    )
     part = models.CharField(max_length=255, blank=True, help_text="The book part the chapter sits in.")
     position = models.PositiveIntegerField()
 
@@ -54,6 +57,11 @@ class Topic(models.Model):
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="topics")
     title = models.CharField(max_length=255)
+    number = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text='The section number the book prints, e.g. "6.3"; blank for a chapter introduction or an upload.',
+    )
     position = models.PositiveIntegerField()
     objectives = models.TextField(blank=True)
 
@@ -62,6 +70,17 @@ class Topic(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "position"], name="topic_position_unique")]
 
     def __str__(self) -> str:
+        return self.title
+
+    @property
+    def label(self) -> str:
+        """How a student finds the topic in the book: "6.3 Operant Conditioning", or "Chapter 6:
+        Learning – Introduction" for a chapter's unnumbered introduction; the bare title when the
+        source numbers nothing (an uploaded document)."""
+        if self.number:
+            return f"{self.number} {self.title}"
+        if self.unit.number:
+            return f"Chapter {self.unit.number}: {self.unit.title} – {self.title}"
         return self.title
 
 

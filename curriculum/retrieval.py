@@ -65,6 +65,8 @@ class RetrievedChunk:
     """Unit title."""
     topic_path: str
     """"Unit › Topic", for display."""
+    label: str
+    """The topic as the book numbers it, e.g. "6.3 Operant Conditioning" (``Topic.label``): for citations."""
     module: str
     """Source id of the passage's document, e.g. the OpenStax module "m66374"."""
     document_id: int
@@ -266,7 +268,9 @@ def _load_rows(curriculum_id: int, chunk_ids: set[int]) -> dict[int, Chunk]:
             "document__source_id",
             "document__topic__id",
             "document__topic__title",
+            "document__topic__number",
             "document__topic__unit__title",
+            "document__topic__unit__number",
         )
     )
     return {chunk.id: chunk for chunk in chunks}
@@ -283,6 +287,7 @@ def _retrieved(chunk: Chunk, *, score: float, similarity: float) -> RetrievedChu
         topic=topic.title,
         unit=topic.unit.title,
         topic_path=f"{topic.unit.title}{PATH_SEPARATOR}{topic.title}",
+        label=topic.label,
         module=chunk.document.source_id,
         document_id=chunk.document.id,
         position=chunk.position,

@@ -1,9 +1,11 @@
 """Reads on the curriculum side, always scoped to what the asking user may see."""
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
-from .models import Classroom, Curriculum, Enrollment, IngestionJob, PracticeQuestion, Topic, Unit
+from .models import Chunk, Classroom, Curriculum, Enrollment, IngestionJob, PracticeQuestion, Topic, Unit
 
 TEACHER_GROUP = "teacher"
 
@@ -65,6 +67,17 @@ def topic_list(*, unit: Unit) -> QuerySet[Topic]:
 
 def topic_get(*, topic_id: int) -> Topic | None:
     return Topic.objects.select_related("unit__curriculum").filter(pk=topic_id).first()
+
+
+def chunk_get(*, chunk_id: int) -> Chunk | None:
+    """A passage with its section, chapter and curriculum (for its label and attribution)."""
+    return Chunk.objects.select_related("curriculum", "document__topic__unit").filter(pk=chunk_id).first()
+
+
+def chunk_map(*, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
+    """Passages by id, with their section and chapter loaded: what a citation names."""
+    chunks = Chunk.objects.select_related("document__topic__unit").filter(pk__in=sorted(set(chunk_ids)))
+    return {chunk.pk: chunk for chunk in chunks}
 
 
 def practice_question_list(*, curriculum: Curriculum, multiple_choice_only: bool = False) -> QuerySet[PracticeQuestion]:

@@ -104,7 +104,7 @@ def curriculum_import_parsed(
     stale_chunk_ids: list[int] = []
     changed = unchanged = questions = 0
     for unit_data in parsed.units:
-        unit = _unit_upsert(curriculum=curriculum, title=unit_data.title, part=unit_data.part)
+        unit = _unit_upsert(curriculum=curriculum, title=unit_data.title, part=unit_data.part, number=unit_data.number)
         for topic_data in unit_data.topics:
             topic = _topic_upsert(unit=unit, data=topic_data)
             document, stale = _document_upsert(topic=topic, data=topic_data)
@@ -138,11 +138,14 @@ def curriculum_import_parsed(
     )
 
 
-def _unit_upsert(*, curriculum: Curriculum, title: str, part: str) -> Unit:
+def _unit_upsert(*, curriculum: Curriculum, title: str, part: str, number: str) -> Unit:
     unit = Unit.objects.filter(curriculum=curriculum, title=title, part=part).first()
     if unit is None:
         position = (Unit.objects.filter(curriculum=curriculum).aggregate(m=Max("position"))["m"] or 0) + 1
-        unit = Unit.objects.create(curriculum=curriculum, title=title, part=part, position=position)
+        unit = Unit.objects.create(curriculum=curriculum, title=title, part=part, number=number, position=position)
+    elif unit.number != number:
+        unit.number = number
+        unit.save(update_fields=["number"])
     return unit
 
 
@@ -152,10 +155,12 @@ def _topic_upsert(*, unit: Unit, data: ParsedTopic) -> Topic:
         topic = Topic.objects.filter(unit=unit, title=data.title).first()
     if topic is None:
         position = (Topic.objects.filter(unit=unit).aggregate(m=Max("position"))["m"] or 0) + 1
-        topic = Topic.objects.create(unit=unit, title=data.title, position=position, objectives=data.objectives)
-    elif topic.title != data.title or topic.objectives != data.objectives:
-        topic.title, topic.objectives = data.title, data.objectives
-        topic.save(update_fields=["title", "objectives"])
+        topic = Topic.objects.create(
+            unit=unit, title=data.title, number=data.number, position=position, objectives=data.objectives
+        )
+    elif (topic.title, topic.number, topic.objectives) != (data.title, data.number, data.objectives):
+        topic.title, topic.number, topic.objectives = data.title, data.number, data.objectives
+        topic.save(update_fields=["title", "number", "objectives"])
     return topic
 
 

@@ -22,6 +22,8 @@ from .forms import SignupForm
 TUTOR_SOCKET_PATH = "/ws/tutor/"
 # The script swaps this placeholder for the real id: the REST route takes any string.
 _CLIENT_MSG_ID_PLACEHOLDER = "CLIENT_MSG_ID"
+# The passage route takes only integers, so its placeholder is one no chunk id will be near.
+_CHUNK_ID_PLACEHOLDER = 987654321
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -83,6 +85,7 @@ def study(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, f"Enrol in {curriculum.title} to study it.")
         return redirect("home")
     message_url = reverse("message-by-client-id", kwargs={"client_msg_id": _CLIENT_MSG_ID_PLACEHOLDER})
+    passage_url = reverse("passage-detail", kwargs={"chunk_id": _CHUNK_ID_PLACEHOLDER})
     return render(
         request,
         "frontend/study.html",
@@ -91,5 +94,7 @@ def study(request: HttpRequest, slug: str) -> HttpResponse:
             "socket_path": TUTOR_SOCKET_PATH,
             "message_url": message_url,
             "message_url_placeholder": _CLIENT_MSG_ID_PLACEHOLDER,
+            "passage_url": passage_url,
+            "passage_url_placeholder": _CHUNK_ID_PLACEHOLDER,
         },
     )

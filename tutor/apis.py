@@ -67,10 +67,14 @@ class Paginated(LimitOffsetPagination):
 
 
 class CitationSerializer(serializers.Serializer):
-    chunk_id = serializers.IntegerField()
+    chunk_id = serializers.IntegerField(help_text="GET /api/v1/passages/<chunk_id>/ for its text and attribution.")
     topic = serializers.CharField()
-    module = serializers.CharField()
+    module = serializers.CharField(help_text="The source document id (OpenStax module): not for students.")
     marker = serializers.IntegerField(required=False, allow_null=True)
+    # Answers saved before sections were numbered have no label: they read "" (show the topic).
+    label = serializers.CharField(default="", help_text='What to show: "6.3 Operant Conditioning".')
+    section = serializers.CharField(default="", help_text='"6.3"; blank if unnumbered.')
+    unit = serializers.CharField(default="", help_text="The chapter's title.")
 
 
 class SentenceSerializer(serializers.Serializer):

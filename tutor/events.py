@@ -11,12 +11,22 @@ from typing import Literal
 
 @dataclass(frozen=True, kw_only=True)
 class Citation:
+    """Where a sentence comes from, named as the student's book names it."""
+
     chunk_id: int
+    """The passage (``GET /api/v1/passages/<chunk_id>/`` gives its text and attribution)."""
     topic: str
+    """The section's title, e.g. "Operant Conditioning"."""
     module: str
-    """Source document id (the OpenStax module id, e.g. "m66374")."""
+    """Source document id (the OpenStax module id, e.g. "m66374"): for tools, not for students."""
     marker: int | None = None
     """The [n] passage number the answer used, when it came from a marker."""
+    label: str = ""
+    """What to show: "6.3 Operant Conditioning" (``Topic.label``); the bare title when unnumbered."""
+    section: str = ""
+    """The section number, e.g. "6.3"; blank for a chapter introduction or an uploaded document."""
+    unit: str = ""
+    """The chapter's title, e.g. "Learning"."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,9 +8,10 @@ curriculum's policy is to show them marked "not in your syllabus".
 """
 
 import asyncio
+import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -19,8 +20,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from curriculum.models import Curriculum
-from curriculum.selectors import curriculum_can_study
+from curriculum.models import Chunk, Curriculum
+from curriculum.selectors import chunk_map, curriculum_can_study
 from llm.errors import LLMError, LLMRequestError, LLMUnavailableError
 from verification.graph.state import EvidencePassage
 from verification.models import VerificationRun
@@ -154,6 +155,8 @@ class _AnswerRun:
         self.on_event = on_event
         self.verify = verify
         self.passages: dict[int, Passage] = {}
+        self.chunks: dict[int, Chunk] = {}
+        """Cited passages loaded so far, by chunk id: a citation names their section and chapter."""
         self.verifier: OrderedVerifier | None = None
         self.releaser: asyncio.Task | None = None
         self.verdicts: list[SentenceVerdict] = []
@@ -214,7 +217,7 @@ class _AnswerRun:
             return
         self.unverified.append(sentence)
         self._mark("first_released_sentence")
-        citations = [self._citation_for_marker(n) for n in sentence.markers if n in self.passages]
+        citations = await self._citations([self.passages[n] for n in sentence.markers if n in self.passages])
         await self.on_event(
             SentenceReleased(index=sentence.index, text=sentence.text, verdict=None, citations=citations)
         )
@@ -231,7 +234,7 @@ class _AnswerRun:
             if verdict.verdict == "supported":
                 released_texts.append(verdict.text)
                 self._mark("first_released_sentence")
-                citations = [Citation(chunk_id=c.chunk_id, topic=c.topic, module=c.module) for c in verdict.citations]
+                citations = await self._citations(verdict.citations)
                 await self.on_event(
                     SentenceReleased(index=verdict.index, text=verdict.text, verdict="supported", citations=citations)
                 )
@@ -241,9 +244,11 @@ class _AnswerRun:
                 )
                 await self.on_event(SentenceFlagged(index=verdict.index, reason=verdict.verdict, text=shown))
 
-    def _citation_for_marker(self, number: int) -> Citation:
-        p = self.passages[number]
-        return Citation(chunk_id=p.chunk_id, topic=p.topic, module=p.module, marker=number)
+    async def _citations(self, sources: Sequence[EvidencePassage | Passage]) -> list[Citation]:
+        missing = {source.chunk_id for source in sources} - self.chunks.keys()
+        if missing:
+            self.chunks.update(await sync_to_async(chunk_map)(chunk_ids=missing))
+        return [_citation(source, self.chunks.get(source.chunk_id)) for source in sources]
 
     def _mark(self, key: str) -> None:
         self.timings.setdefault(key, time.perf_counter() - self.started)
@@ -341,23 +346,26 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
             verification_run = VerificationRun.objects.create(curriculum=run.curriculum)
             message.verification_run = verification_run
             verification_records_create(run=verification_run, verdicts=run.verdicts)
-            for v in run.verdicts:
-                rows.append(
-                    AnswerSentence(
-                        message=message,
-                        index=v.index,
-                        text=v.text,
-                        original_text=v.original if v.revised else "",
-                        verdict=v.verdict,
-                        delivery=AnswerSentence.Delivery.WITHHELD
-                        if v.index in run.repeats
-                        else _delivery(v, run.curriculum),
-                        score=v.score,
-                        citations=[{"chunk_id": c.chunk_id, "topic": c.topic, "module": c.module} for c in v.citations],
-                    )
+        cited: list[EvidencePassage | Passage] = [c for v in run.verdicts for c in v.citations]
+        cited += [run.passages[n] for s in run.unverified for n in s.markers if n in run.passages]
+        chunks = {**run.chunks, **chunk_map(chunk_ids={c.chunk_id for c in cited} - run.chunks.keys())}
+        for v in run.verdicts:
+            rows.append(
+                AnswerSentence(
+                    message=message,
+                    index=v.index,
+                    text=v.text,
+                    original_text=v.original if v.revised else "",
+                    verdict=v.verdict,
+                    delivery=AnswerSentence.Delivery.WITHHELD
+                    if v.index in run.repeats
+                    else _delivery(v, run.curriculum),
+                    score=v.score,
+                    citations=[dataclasses.asdict(_citation(c, chunks.get(c.chunk_id))) for c in v.citations],
                 )
+            )
         for s in run.unverified:
-            citations = [run._citation_for_marker(n) for n in s.markers if n in run.passages]
+            passages = [run.passages[n] for n in s.markers if n in run.passages]
             rows.append(
                 AnswerSentence(
                     message=message,
@@ -365,7 +373,7 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
                     text=s.text,
                     verdict=None,
                     delivery=AnswerSentence.Delivery.RELEASED,
-                    citations=[{"chunk_id": c.chunk_id, "topic": c.topic, "module": c.module} for c in citations],
+                    citations=[dataclasses.asdict(_citation(p, chunks.get(p.chunk_id))) for p in passages],
                 )
             )
         AnswerSentence.objects.bulk_create(rows)
@@ -378,6 +386,27 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
         message.completed_at = timezone.now()
         message.error_code, message.error_message = error if error else ("", "")
         message.save()
+
+
+def _citation(source: EvidencePassage | Passage, chunk: Chunk | None) -> Citation:
+    """The one conversion from a cited passage to the citation a student reads ("6.3 Operant
+    Conditioning"); ``chunk`` is the passage's row with its section and chapter, None if it was
+    re-imported away while the answer was being written (the section's title is all that is left)."""
+    marker = source.number if isinstance(source, Passage) else None
+    if chunk is None:
+        return Citation(
+            chunk_id=source.chunk_id, topic=source.topic, module=source.module, marker=marker, label=source.topic
+        )
+    topic = chunk.document.topic
+    return Citation(
+        chunk_id=chunk.pk,
+        topic=topic.title,
+        module=chunk.document.source_id,
+        marker=marker,
+        label=topic.label,
+        section=topic.number,
+        unit=topic.unit.title,
+    )
 
 
 def _delivery(verdict: SentenceVerdict, curriculum: Curriculum) -> str:

@@ -75,12 +75,18 @@ def _collect_units(content: ET.Element, *, part: str, units: list[ParsedUnit], m
             continue
         module_ids = [m.get("document", "") for m in sub_content.findall(f"{COL}module")]
         if module_ids:
-            topics = [_parse_module(modules_dir / mid / "index.cnxml", mid) for mid in module_ids if mid]
-            units.append(ParsedUnit(title=sub_title, part=part, topics=topics))
+            # Chapters are numbered through the whole book, across its parts, as the book prints them.
+            chapter = str(len(units) + 1)
+            topics: list[ParsedTopic] = []
+            for mid in filter(None, module_ids):
+                section = f"{chapter}.{sum(1 for t in topics if t.number) + 1}"
+                topics.append(_parse_module(modules_dir / mid / "index.cnxml", mid, section=section))
+            units.append(ParsedUnit(title=sub_title, number=chapter, part=part, topics=topics))
         _collect_units(sub_content, part=sub_title if not module_ids else part, units=units, modules_dir=modules_dir)
 
 
-def _parse_module(file: Path, module_id: str) -> ParsedTopic:
+def _parse_module(file: Path, module_id: str, *, section: str) -> ParsedTopic:
+    """The module as a topic numbered ``section``, unless it is the chapter's (unnumbered) introduction."""
     if not file.is_file():
         raise SyllabusImportError(filename=str(file), problem="is listed in the collection but missing")
     root = _parse_xml(file)
@@ -102,8 +108,16 @@ def _parse_module(file: Path, module_id: str) -> ParsedTopic:
     if not text.strip():
         raise SyllabusImportError(filename=str(file), problem="has no text")
     questions = [q for ex in content.iter(f"{CNX}exercise") if (q := _parse_exercise(ex)) is not None]
+    # An introduction is marked so (class="introduction") or at least titled so; the book prints no
+    # section number for it, and the chapter's first section is still "6.1".
+    is_introduction = "introduction" in root.get("class", "").split() or title.lower() == "introduction"
     return ParsedTopic(
-        source_id=module_id, title=title or module_id, text=text, objectives=objectives, questions=questions
+        source_id=module_id,
+        title=title or module_id,
+        number="" if is_introduction else section,
+        text=text,
+        objectives=objectives,
+        questions=questions,
     )
 
 

@@ -20,6 +20,9 @@ class ParsedTopic:
     source_id: str
     """The source document id, e.g. the OpenStax module id "m66374"."""
     title: str
+    number: str = ""
+    """The section number the book prints, e.g. "6.3"; blank for a chapter's introduction and for
+    sources that number nothing (uploads)."""
     text: str
     """Indexable text: paragraphs separated by blank lines, exercises removed."""
     objectives: str = ""
@@ -29,6 +32,8 @@ class ParsedTopic:
 @dataclass(frozen=True, kw_only=True)
 class ParsedUnit:
     title: str
+    number: str = ""
+    """The chapter number the book prints, e.g. "6"; blank when the source numbers nothing."""
     part: str = ""
     topics: list[ParsedTopic] = field(default_factory=list)
 

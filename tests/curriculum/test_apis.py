@@ -4,9 +4,23 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from curriculum.models import IngestionJob, Topic, Unit
-from tests.factories import ClassroomFactory, EnrollmentFactory, UserFactory
+from tests.factories import (
+    ChunkFactory,
+    ClassroomFactory,
+    CurriculumFactory,
+    EnrollmentFactory,
+    SyllabusDocumentFactory,
+    TopicFactory,
+    UnitFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+PSYCHOLOGY_ATTRIBUTION = (
+    "Psychology 2e by OpenStax (Rice University), licensed under the Creative Commons Attribution License "
+    "(http://creativecommons.org/licenses/by/4.0/). Access for free at openstax.org."
+)
 
 
 def _auth(client, user):
@@ -63,6 +77,52 @@ def test_search_needs_enrolment_and_returns_ranked_chunks(api_client, imported_m
     assert results[0]["module"] == "m90003"
     assert "100 degrees Celsius" in results[0]["text"]
     assert results[0]["topic_path"] == "Thermodynamics › Heat and Temperature"
+    assert results[0]["label"] == "2.1 Heat and Temperature"
+
+
+def test_a_cited_passage_opens_with_its_section_and_attribution(api_client):
+    # given a passage of a numbered section of an attributed book, and an enrolled student
+    curriculum = CurriculumFactory(slug="psychology-2e", title="Psychology 2e", attribution=PSYCHOLOGY_ATTRIBUTION)
+    topic = TopicFactory(
+        unit=UnitFactory(curriculum=curriculum, number="6", title="Learning"),
+        number="6.3",
+        title="Operant Conditioning",
+    )
+    chunk = ChunkFactory(
+        document=SyllabusDocumentFactory(topic=topic, source_id="m82201"),
+        text="In operant conditioning, organisms learn to associate a behavior and its consequence.",
+    )
+    student = UserFactory()
+    EnrollmentFactory(student=student, curriculum=curriculum)
+    _auth(api_client, student)
+
+    # when the student opens it
+    response = api_client.get(f"/api/v1/passages/{chunk.pk}/")
+
+    # then it reads as the book names it, with the licence's attribution
+    assert response.status_code == 200
+    assert response.json() == {
+        "chunk_id": chunk.pk,
+        "curriculum": "psychology-2e",
+        "book": "Psychology 2e",
+        "label": "6.3 Operant Conditioning",
+        "section": "6.3",
+        "topic": "Operant Conditioning",
+        "unit": "Learning",
+        "module": "m82201",
+        "text": "In operant conditioning, organisms learn to associate a behavior and its consequence.",
+        "attribution": PSYCHOLOGY_ATTRIBUTION,
+    }
+
+
+def test_a_passage_of_a_curriculum_the_student_does_not_study_is_not_found(api_client):
+    # given a passage of a curriculum the student is not enrolled in
+    chunk = ChunkFactory()
+    _auth(api_client, UserFactory())
+
+    # when / then: as absent as a passage that does not exist
+    assert api_client.get(f"/api/v1/passages/{chunk.pk}/").status_code == 404
+    assert api_client.get(f"/api/v1/passages/{chunk.pk + 1000}/").status_code == 404
 
 
 def test_search_rejects_a_bad_k_with_field_details(api_client, imported_mini_book):

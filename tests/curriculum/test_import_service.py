@@ -1,5 +1,6 @@
 """The import service: DB and vector index agree, re-imports are idempotent, failures change nothing."""
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -32,14 +33,14 @@ def test_import_builds_the_tree_questions_and_index(mini_book: Path, cleanup_ind
     # then
     curriculum = Curriculum.objects.get(slug="mini-physics")
     assert (result.units, result.topics, result.questions) == (2, 3, 3)
-    assert list(Unit.objects.filter(curriculum=curriculum).values_list("part", "title", "position")) == [
-        ("Mechanics", "Motion", 1),
-        ("", "Thermodynamics", 2),
+    assert list(Unit.objects.filter(curriculum=curriculum).values_list("part", "number", "title", "position")) == [
+        ("Mechanics", "1", "Motion", 1),
+        ("", "2", "Thermodynamics", 2),
     ]
-    assert list(Topic.objects.filter(unit__curriculum=curriculum).values_list("title", flat=True)) == [
-        "Velocity and Speed",
-        "Acceleration",
-        "Heat and Temperature",
+    assert list(Topic.objects.filter(unit__curriculum=curriculum).values_list("number", "title")) == [
+        ("1.1", "Velocity and Speed"),
+        ("1.2", "Acceleration"),
+        ("2.1", "Heat and Temperature"),
     ]
     assert PracticeQuestion.objects.filter(topic__unit__curriculum=curriculum, answer_index__isnull=False).count() == 2
     assert result.chunks_indexed == Chunk.objects.filter(curriculum=curriculum).count() > 0
@@ -61,6 +62,42 @@ def test_reimporting_the_same_book_adds_nothing(mini_book: Path, cleanup_indexes
     assert set(Chunk.objects.values_list("pk", flat=True)) == before
     assert PracticeQuestion.objects.count() == 3
     assert _index_matches_db(Curriculum.objects.get())
+
+
+def test_reimport_numbers_a_book_imported_before_sections_were_numbered(mini_book: Path, cleanup_indexes):
+    # given a book whose chapters and sections were stored without numbers
+    curriculum_import_openstax(path=mini_book)
+    Unit.objects.update(number="")
+    Topic.objects.update(number="")
+
+    # when it is imported again, unchanged
+    curriculum_import_openstax(path=mini_book)
+
+    # then the numbers are filled in
+    assert list(Topic.objects.values_list("unit__number", "number")) == [("1", "1.1"), ("1", "1.2"), ("2", "2.1")]
+
+
+def test_migration_numbers_books_imported_before_it(mini_book: Path, cleanup_indexes):
+    # given a book imported without numbers, and an uploaded unit in the same curriculum
+    from django.apps import apps
+
+    migration = importlib.import_module("curriculum.migrations.0002_section_numbers")
+    curriculum_import_openstax(path=mini_book)
+    curriculum = Curriculum.objects.get()
+    curriculum_import_upload(curriculum=curriculum, filename="notes.md", content=b"# Extra notes\n\nFriction slows.")
+    Unit.objects.update(number="")
+    Topic.objects.update(number="")
+
+    # when the data migration runs
+    migration.number_imported_books(apps, None)
+
+    # then the book's chapters and sections are numbered and the upload stays unnumbered
+    assert list(Topic.objects.values_list("unit__number", "number", "title")) == [
+        ("1", "1.1", "Velocity and Speed"),
+        ("1", "1.2", "Acceleration"),
+        ("2", "2.1", "Heat and Temperature"),
+        ("", "", "Extra notes"),
+    ]
 
 
 def test_changed_module_replaces_only_its_chunks(mini_book: Path, cleanup_indexes):

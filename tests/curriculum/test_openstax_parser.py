@@ -89,3 +89,31 @@ def test_demo_book_has_every_review_question_keyed():
     assert len(book.units) == 47
     assert len(keyed) >= 700
     assert all(0 <= q.answer_index < len(q.choices) for q in keyed)
+
+
+def test_chapters_and_sections_are_numbered_as_the_book_prints_them(mini_book: Path):
+    # given a chapter that opens with an introduction module
+    intro = mini_book / "modules" / "m90001" / "index.cnxml"
+    intro.write_text(intro.read_text().replace("<document ", '<document class="introduction" ', 1))
+
+    # when
+    book = parse_openstax_book(mini_book)
+
+    # then chapters count through the book and sections within each chapter; the introduction has no number
+    assert [(u.number, [t.number for t in u.topics]) for u in book.units] == [("1", ["", "1.1"]), ("2", ["2.1"])]
+
+
+def test_demo_book_sections_carry_the_printed_numbers():
+    # when
+    book = parse_openstax_book(DEMO_BOOK)
+
+    # then chapter 5 reads as in the printed book
+    membranes = book.units[4]
+    assert (membranes.number, membranes.title) == ("5", "Structure and Function of Plasma Membranes")
+    assert [(t.number, t.title) for t in membranes.topics] == [
+        ("", "Introduction"),
+        ("5.1", "Components and Structure"),
+        ("5.2", "Passive Transport"),
+        ("5.3", "Active Transport"),
+        ("5.4", "Bulk Transport"),
+    ]

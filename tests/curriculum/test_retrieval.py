@@ -26,6 +26,7 @@ def test_search_returns_the_answering_chunk_first_with_its_citation(biology: Ind
         topic="Passive Transport",
         unit="Structure and Function of Plasma Membranes",
         topic_path="Structure and Function of Plasma Membranes › Passive Transport",
+        label="Passive Transport",
         module="m66374",
         document_id=expected.document_id,
         position=1,

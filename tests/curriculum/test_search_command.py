@@ -28,6 +28,7 @@ def test_json_output_lists_the_best_chunks(biology: IndexedCurriculum):
     assert payload[0] == {
         "chunk_id": osmosis.id,
         "topic": "Passive Transport",
+        "label": "Passive Transport",
         "module": "m66374",
         "score": payload[0]["score"],
         "text": osmosis.text,

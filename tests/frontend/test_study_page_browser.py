@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from curriculum.models import Chunk
 from curriculum.services import enrollment_create
 from tests.asgi_server import serving
 from tests.factories import UserFactory
@@ -79,21 +80,38 @@ def test_student_logs_in_asks_and_sees_only_verified_cited_sentences(site_url, b
     page.fill("#question", "At what temperature does water boil?")
     page.click("#ask")
 
-    # then the answer finishes, and every sentence on the page is one the verifier supported, cited
+    # then the answer finishes, and every sentence on the page is one the verifier supported, released
+    # and cited by the book's section number and title
     message = _wait_for_finished_message(student)
     page.wait_for_selector("#ask:not([disabled])")
     shown = page.locator("#transcript .answer .sentence")
-    supported = list(message.sentences.filter(verdict="supported").order_by("index"))
+    released = list(message.sentences.filter(delivery="released").order_by("index"))
     assert message.status == "completed"
-    assert len(supported) >= 1
-    assert shown.count() == len(supported)
-    for i, sentence in enumerate(supported):
+    assert len(released) >= 1
+    assert {s.verdict for s in released} == {"supported"}
+    assert shown.count() == len(released)
+    for i, sentence in enumerate(released):
         text = shown.nth(i).inner_text()
         assert text.startswith(sentence.text)
-        assert shown.nth(i).locator("cite.citation").count() == 1
+        chips = shown.nth(i).locator("cite.citation")
+        assert chips.count() == 1
+        assert chips.inner_text() == sentence.citations[0]["label"]
+        assert re.fullmatch(r"\d+\.\d+ .+", chips.inner_text())
     # and the book's attribution is in the footer of the page that shows its text
     assert imported_mini_book.attribution
     assert imported_mini_book.attribution in page.locator("footer").inner_text()
+
+    # when the student opens the first citation
+    shown.nth(0).locator("cite.citation button").click()
+
+    # then the passage opens with its section and the book's attribution
+    dialog = page.locator("dialog#passage")
+    dialog.wait_for(state="visible")
+    page.wait_for_selector("#passage-attribution:not(:empty)")
+    cited = Chunk.objects.select_related("document__topic").get(pk=released[0].citations[0]["chunk_id"])
+    assert page.locator("#passage-label").inner_text() == cited.document.topic.label
+    assert page.locator("#passage-text").inner_text().split() == cited.text.split()
+    assert page.locator("#passage-attribution").inner_text() == imported_mini_book.attribution
 
 
 def _wait_for_finished_message(student, timeout_s: float = 120) -> Message:

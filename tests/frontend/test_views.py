@@ -265,8 +265,8 @@ def test_study_page_renders_the_curriculum_socket_and_attribution(client, studen
     # when they open its study page
     response = client.get("/study/biology-2e/")
 
-    # then it names the curriculum, tells the script where the socket and the answer lookup are,
-    # announces the answer politely, and credits the source in the footer
+    # then it names the curriculum, tells the script where the socket, the answer lookup and the
+    # cited passages are, announces the answer politely, and credits the source in the footer
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1>Biology 2e</h1>" in html
@@ -274,6 +274,9 @@ def test_study_page_renders_the_curriculum_socket_and_attribution(client, studen
     assert 'data-socket-path="/ws/tutor/"' in html
     assert 'data-message-url="/api/v1/messages/by-client-id/CLIENT_MSG_ID/"' in html
     assert 'data-message-url-placeholder="CLIENT_MSG_ID"' in html
+    assert 'data-passage-url="/api/v1/passages/987654321/"' in html
+    assert 'data-passage-url-placeholder="987654321"' in html
+    assert '<dialog id="passage" class="passage" aria-labelledby="passage-label">' in html
     assert '<ol id="transcript" class="transcript" aria-live="polite"></ol>' in html
     assert '<label for="question">Your question</label>' in html
     assert f'<p class="attribution">{OPENSTAX_LINE}</p>' in html

@@ -8,6 +8,7 @@ lengths) is the real service's, and the tests for it call the real service.
 """
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
@@ -45,7 +46,15 @@ def reset() -> AnswerScript:
 
 
 def citation_for(index: int) -> Citation:
-    return Citation(chunk_id=1000 + index, topic="Passive Transport", module="m66374", marker=index + 1)
+    return Citation(
+        chunk_id=1000 + index,
+        topic="Passive Transport",
+        module="m66374",
+        marker=index + 1,
+        label="5.2 Passive Transport",
+        section="5.2",
+        unit="Structure and Function of Plasma Membranes",
+    )
 
 
 @sync_to_async
@@ -123,7 +132,7 @@ async def tutor_answer_create(
                     text=text,
                     verdict="supported",
                     delivery=AnswerSentence.Delivery.RELEASED,
-                    citations=[{"chunk_id": citation.chunk_id, "topic": citation.topic, "module": citation.module}],
+                    citations=[dataclasses.asdict(citation)],
                 )
             )
             await emit(SentenceReleased(index=index, text=text, verdict="supported", citations=[citation]))

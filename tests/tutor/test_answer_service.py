@@ -62,12 +62,17 @@ async def test_supported_sentences_are_released_in_order_with_citations(enrolled
         (1, "Velocity has a direction.", "supported"),
     ]
     assert {c.module for c in events[1].citations} == {"m90001"}
+    assert {(c.label, c.section, c.unit) for c in events[1].citations} == {("1.1 Velocity and Speed", "1.1", "Motion")}
     assert message.status == Message.Status.COMPLETED
     assert message.answer == "Speed is the magnitude of velocity. Velocity has a direction."
     rows = await sync_to_async(list)(
         AnswerSentence.objects.filter(message=message).values_list("index", "verdict", "delivery")
     )
     assert rows == [(0, "supported", "released"), (1, "supported", "released")]
+    saved = await sync_to_async(AnswerSentence.objects.get)(message=message, index=0)
+    assert {(c["label"], c["section"], c["unit"]) for c in saved.citations} == {
+        ("1.1 Velocity and Speed", "1.1", "Motion")
+    }
     records = await sync_to_async(VerificationRecord.objects.filter(run__message=message).count)()
     assert records == 2
 

@@ -154,7 +154,17 @@ def test_ask_returns_the_whole_verified_answer(client, scripted_answers):
             "text": "Osmosis moves water.",
             "verdict": "supported",
             "delivery": "released",
-            "citations": [{"chunk_id": 1000, "topic": "Passive Transport", "module": "m66374", "marker": None}],
+            "citations": [
+                {
+                    "chunk_id": 1000,
+                    "topic": "Passive Transport",
+                    "module": "m66374",
+                    "marker": 1,
+                    "label": "5.2 Passive Transport",
+                    "section": "5.2",
+                    "unit": "Structure and Function of Plasma Membranes",
+                }
+            ],
         },
         {"index": 1, "text": None, "verdict": "unsupported", "delivery": "withheld", "citations": []},
     ]
@@ -242,14 +252,23 @@ def test_conversation_messages_carry_verdicts_and_citations(client, enrolled_stu
     message = make_message(enrolled_student, curriculum)
     # when listing its messages
     page = client.get(f"/api/v1/conversations/{message.conversation_id}/messages/").json()
-    # then the message has its sentences, the withheld one without text
+    # then the message has its sentences, the withheld one without text; a citation saved before
+    # sections were numbered reads with an empty label (clients show its topic)
     (listed,) = page["results"]
     assert [(s["index"], s["text"], s["verdict"]) for s in listed["sentences"]] == [
         (0, "Osmosis moves water.", "supported"),
         (1, None, "unsupported"),
     ]
     assert listed["sentences"][0]["citations"] == [
-        {"chunk_id": 7, "topic": "Passive Transport", "module": "m66374", "marker": None}
+        {
+            "chunk_id": 7,
+            "topic": "Passive Transport",
+            "module": "m66374",
+            "marker": None,
+            "label": "",
+            "section": "",
+            "unit": "",
+        }
     ]
 
 

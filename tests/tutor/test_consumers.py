@@ -226,7 +226,17 @@ async def test_an_answer_streams_accepted_sentences_flags_and_done(token, script
             "index": 0,
             "text": "Osmosis moves water.",
             "verdict": "supported",
-            "citations": [{"chunk_id": 1000, "topic": "Passive Transport", "module": "m66374", "marker": 1}],
+            "citations": [
+                {
+                    "chunk_id": 1000,
+                    "topic": "Passive Transport",
+                    "module": "m66374",
+                    "marker": 1,
+                    "label": "5.2 Passive Transport",
+                    "section": "5.2",
+                    "unit": "Structure and Function of Plasma Membranes",
+                }
+            ],
         },
         {"type": "flagged", "index": 1, "reason": "unsupported", "text": None},
         {
@@ -234,7 +244,17 @@ async def test_an_answer_streams_accepted_sentences_flags_and_done(token, script
             "index": 2,
             "text": "Cells swell in hypotonic solutions.",
             "verdict": "supported",
-            "citations": [{"chunk_id": 1002, "topic": "Passive Transport", "module": "m66374", "marker": 3}],
+            "citations": [
+                {
+                    "chunk_id": 1002,
+                    "topic": "Passive Transport",
+                    "module": "m66374",
+                    "marker": 3,
+                    "label": "5.2 Passive Transport",
+                    "section": "5.2",
+                    "unit": "Structure and Function of Plasma Membranes",
+                }
+            ],
         },
         {"type": "done", "message_id": message.pk, "status": "completed", "timings": {"total": 0.01}},
     ]

@@ -73,6 +73,7 @@ class Command(BaseCommand):
                 {
                     "chunk_id": chunk.chunk_id,
                     "topic": chunk.topic,
+                    "label": chunk.label,
                     "module": chunk.module,
                     "score": chunk.score,
                     "text": chunk.text,

@@ -10,6 +10,8 @@
   const socketUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.dataset.socketPath;
   const messageUrl = (clientMsgId) =>
     root.dataset.messageUrl.replace(root.dataset.messageUrlPlaceholder, encodeURIComponent(clientMsgId));
+  const passageUrl = (chunkId) =>
+    root.dataset.passageUrl.replace(root.dataset.passageUrlPlaceholder, encodeURIComponent(String(chunkId)));
 
   const transcript = document.getElementById("transcript");
   const connection = document.getElementById("connection");
@@ -19,6 +21,11 @@
   const askButton = document.getElementById("ask");
   const cancelButton = document.getElementById("cancel");
   const newButton = document.getElementById("new-conversation");
+  const passage = document.getElementById("passage");
+  const passageLabel = document.getElementById("passage-label");
+  const passageWhere = document.getElementById("passage-where");
+  const passageText = document.getElementById("passage-text");
+  const passageAttribution = document.getElementById("passage-attribution");
 
   // Reconnect delays: a quick first retry for a blip, then capped so an outage is not hammered.
   const RETRY_MS = [500, 1000, 2000, 5000, 10000];
@@ -87,15 +94,21 @@
     return { clientMsgId: newClientMsgId(), question, item, answer, status, withheld: 0, shown: 0, dropped: false };
   }
 
+  // A citation names the section as the book prints it ("6.3 Operant Conditioning"); answers
+  // saved before sections were numbered have no label, and their topic is the next best name.
   function addSentence(t, text, citations) {
     const sentence = el("span", "sentence", text);
     const seen = new Set();
     for (const c of citations || []) {
-      const label = `${c.topic} · ${c.module}`;
+      const label = c.label || c.topic;
       if (seen.has(label)) continue;
       seen.add(label);
-      const cite = el("cite", "citation", label);
-      cite.title = "From your syllabus";
+      const open = el("button", "link", label);
+      open.type = "button";
+      open.title = "Read this passage of your syllabus";
+      open.addEventListener("click", () => openPassage(c));
+      const cite = el("cite", "citation");
+      cite.append(open);
       sentence.append(" ", cite);
     }
     t.answer.append(sentence, " ");
@@ -143,6 +156,36 @@
     }
     t.answer.append(notice);
     t.shown += 1;
+  }
+
+  // --- a cited passage, with the attribution its licence asks for wherever its text is shown --------
+
+  async function openPassage(citation) {
+    passageLabel.textContent = citation.label || citation.topic;
+    passageWhere.textContent = "";
+    passageText.textContent = "Loading the passage…";
+    passageAttribution.textContent = "";
+    if (!passage.open) passage.showModal();
+    let response;
+    try {
+      response = await fetch(passageUrl(citation.chunk_id), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+    } catch {
+      passageText.textContent = "Could not load the passage; try again.";
+      return;
+    }
+    if (!response.ok) {
+      passageText.textContent =
+        response.status === 404 ? "This passage is no longer in your syllabus." : "Could not load the passage; try again.";
+      return;
+    }
+    const found = await response.json();
+    passageLabel.textContent = found.label;
+    passageWhere.textContent = found.unit ? `${found.book} · ${found.unit}` : found.book;
+    passageText.textContent = found.text;
+    passageAttribution.textContent = found.attribution;
   }
 
   // Ends the turn. Success empties the box; any failure leaves the question there to send again.

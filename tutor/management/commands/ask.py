@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     async def _print_event(self, event: AnswerEvent) -> None:
         if isinstance(event, SentenceReleased):
-            cites = ", ".join(f"{c.topic} [{c.module}]" for c in event.citations)
+            cites = ", ".join(dict.fromkeys(c.label or c.topic for c in event.citations))
             self.stdout.write(f"✓ {event.text}  — {cites}")
         elif isinstance(event, SentenceFlagged):
             shown = f": {event.text}" if event.text else ""
