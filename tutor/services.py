@@ -3,8 +3,10 @@
 The question is saved before any generation starts, so a failure or a dropped connection never
 loses it. The answer graph drafts sentence by sentence; each sentence is verified as it arrives
 (``verification.pipeline.OrderedVerifier``) and released to the caller in order. Only supported
-sentences are released as sentences; the others are flagged, with their text only when the
-curriculum's policy is to show them marked "not in your syllabus".
+sentences are released as sentences, and only those that read as part of an answer (no fragments,
+no references to context the student does not have, no repeats: ``tutor/composition.py``); failed
+ones are flagged, with their text only when the curriculum's policy is to show them marked "not in
+your syllabus".
 """
 
 import asyncio
@@ -28,6 +30,7 @@ from verification.models import VerificationRun
 from verification.pipeline import OrderedVerifier, SentenceVerdict
 from verification.services import verification_records_create
 
+from .composition import Omission, composition_omission
 from .events import (
     Accepted,
     AnswerEvent,
@@ -41,7 +44,6 @@ from .events import (
 )
 from .graph.graph import answer_graph
 from .graph.nodes import SENTENCE_EVENT
-from .graph.sentence_stream import repeats_earlier
 from .graph.state import AnswerState, DraftSentence, Passage, Turn
 from .models import AnswerSentence, Conversation, Message
 from .selectors import interrupted_messages
@@ -160,8 +162,9 @@ class _AnswerRun:
         self.verifier: OrderedVerifier | None = None
         self.releaser: asyncio.Task | None = None
         self.verdicts: list[SentenceVerdict] = []
-        self.repeats: set[int] = set()
-        """Supported sentences not shown because a revision made them repeat an earlier one."""
+        self.omitted: dict[int, Omission] = {}
+        """Supported sentences not shown, by index, and the composition rule that kept them back
+        (a fragment, a reference to context the student does not have, a repeat)."""
         self.unverified: list[DraftSentence] = []
         self.notice = ""
         self.model_name = ""
@@ -227,9 +230,12 @@ class _AnswerRun:
         released_texts: list[str] = []
         async for verdict in self.verifier.results():
             self.verdicts.append(verdict)
-            if verdict.verdict == "supported" and verdict.revised and repeats_earlier(verdict.text, released_texts):
-                # Two drafted sentences can be revised to the same syllabus sentence; once is enough.
-                self.repeats.add(verdict.index)
+            omission = (
+                composition_omission(verdict.text, shown=released_texts) if verdict.verdict == "supported" else None
+            )
+            if omission is not None:
+                # True and cited, but no use where it would land (tutor/composition.py): kept, not shown.
+                self.omitted[verdict.index] = omission
                 continue
             if verdict.verdict == "supported":
                 released_texts.append(verdict.text)
@@ -358,7 +364,7 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
                     original_text=v.original if v.revised else "",
                     verdict=v.verdict,
                     delivery=AnswerSentence.Delivery.WITHHELD
-                    if v.index in run.repeats
+                    if v.index in run.omitted
                     else _delivery(v, run.curriculum),
                     score=v.score,
                     citations=[dataclasses.asdict(_citation(c, chunks.get(c.chunk_id))) for c in v.citations],

@@ -47,13 +47,42 @@ MAX_CANDIDATES = 3
 # them as one "sentence".
 MAX_CANDIDATE_WORDS = 45
 # A replacement is read on its own, away from the paragraph it came from: a sentence that opens by
-# pointing back ("It is because water is essential...", "Another codon, AUG, ...") says nothing
-# there.
+# pointing back ("It is because water is essential...", "Another codon, AUG, ...", "In these
+# cells, ...") says nothing there.
 _POINTS_BACK = re.compile(
-    r"^(it|its|this|these|that|those|they|their|them|he|she|his|her|another|such|both|either|neither|"
-    r"however|therefore|thus|also|in addition|in contrast|for example|for instance)\b",
+    r"^(it|its|this|these|that|those|they|their|them|he|she|his|her|another|such|"
+    # "Both are ..." points back; "Both classical and operant conditioning are ..." names its two.
+    r"both(?![^.]*\band\b)|either(?![^.]*\bor\b)|neither(?![^.]*\bnor\b)|"
+    r"however|therefore|thus|also|in addition|in contrast|for example|for instance|here|then|similarly|"
+    r"likewise|moreover|furthermore|consequently|as a result|instead|otherwise|recall|remember|"
+    r"the (?:latter|former|same|other|rest|remaining)|as (?:mentioned|discussed|described|noted|shown|seen|stated))\b"
+    r"|^(?:[\w-]+\s+){0,2}?(?:of|in|at|by|for|from|with|like|unlike|during|after|before|among|because of|due to)\s+"
+    r"(?:this|these|those|such|them|it)\b",
     re.IGNORECASE,
 )
+# ... or that points into the book around it: "The previous section of this chapter focused on...",
+# "as shown in Figure 6.3", "this figure".
+_BOOK_REFERENCE = re.compile(
+    r"\b(?:previous|preceding|next|following|last|this|that|these|those|earlier|later|above|below|accompanying)\s+"
+    r"(?:sections?|chapters?|figures?|tables?|modules?|units?|paragraphs?|images?|illustrations?|photos?|"
+    r"photographs?|diagrams?|graphs?|lessons?|exercises?|activit(?:y|ies))\b"
+    r"|\bthe\s+(?:figures?|tables?|images?|illustrations?|photos?|photographs?|diagrams?|graphs?)\b"
+    r"|\b(?:figure|fig\.|table|chapter|section)\s+\d"
+    r"|\b(?:shown|seen|illustrated|depicted|discussed|described|mentioned|noted|explained|covered|learned)\s+"
+    r"(?:above|below|earlier|previously|before|later)\b",
+    re.IGNORECASE,
+)
+# "Pavlov studied these responses": "these"/"those" naming something the sentence itself never
+# mentioned ("cells have membranes, and these membranes..." is fine). "those that/who/of..."
+# points forward, not back.
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:these|those)\s+(?!(?:that|who|which|whose|where|of|with|in)\b)([a-z]+)", re.IGNORECASE
+)
+# A sentence begins with a capital (or a digit or quote) and ends with its full stop; glossary lines
+# ("learning: change in behavior...") and headings ("Operant Conditioning") do not.
+_SENTENCE_SHAPE = re.compile(r"^[\"'“‘(]?[A-Z0-9].*[.!?][\"'”’)]*$", re.DOTALL)
+# "Extent of the concentration gradient: The greater the difference...": a labelled list item.
+_LABELLED_ITEM = re.compile(r"^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,5}:\s+[A-Z]")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)", re.DOTALL)
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 # Cross-references that point into a book the student may not have open.
@@ -74,6 +103,27 @@ def first_sentence(text: str) -> str:
     return (match.group(1) if match else cleaned).strip()
 
 
+def leans_on_lost_context(sentence: str) -> bool:
+    """True when the sentence only makes sense in the paragraph or book page it was taken from."""
+    if _POINTS_BACK.match(sentence) or _BOOK_REFERENCE.search(sentence):
+        return True
+    for match in _DEMONSTRATIVE.finditer(sentence):
+        named = match.group(1).lower().rstrip("s")
+        if named not in sentence[: match.start()].lower():
+            return True
+    return False
+
+
+def is_fragment(sentence: str) -> bool:
+    """True for a glossary line, heading or labelled list item: text that is not a sentence."""
+    return not _SENTENCE_SHAPE.match(sentence) or bool(_LABELLED_ITEM.match(sentence))
+
+
+def stands_alone(sentence: str) -> bool:
+    """Whether the sentence can be shown to a student away from the text it came from."""
+    return not is_fragment(sentence) and not leans_on_lost_context(sentence)
+
+
 def revision_candidates(*, sentence: str, evidence: list[str]) -> list[str]:
     """Evidence sentences that could replace ``sentence``: on its subject, of a readable length,
     and standing on their own."""
@@ -81,7 +131,7 @@ def revision_candidates(*, sentence: str, evidence: list[str]) -> list[str]:
     candidates: list[str] = []
     for text in evidence:
         cleaned = _FIGURE_REFERENCE.sub("", text).strip()
-        if len(cleaned.split()) > MAX_CANDIDATE_WORDS or cleaned in candidates or _POINTS_BACK.match(cleaned):
+        if len(cleaned.split()) > MAX_CANDIDATE_WORDS or cleaned in candidates or not stands_alone(cleaned):
             continue
         if len(terms & set(content_terms(cleaned))) >= min(MIN_SHARED_TERMS, len(terms)):
             candidates.append(cleaned)

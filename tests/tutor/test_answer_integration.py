@@ -32,7 +32,7 @@ def test_ask_json_gives_a_verdict_and_citations_on_every_sentence(imported_mini_
     for sentence in result["sentences"]:
         assert sentence["verdict"] in {"supported", "unsupported", "contradicted"}
         if sentence["verdict"] == "supported":
-            # released, unless it would repeat a sentence already shown
+            # released, unless it would not read as part of the answer (tutor/composition.py)
             assert sentence["delivery"] in {"released", "withheld"}
             assert sentence["citations"], sentence
             assert {c["module"] for c in sentence["citations"]} <= {"m90001", "m90002", "m90003"}

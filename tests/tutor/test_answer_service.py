@@ -319,3 +319,59 @@ async def test_two_sentences_revised_to_the_same_syllabus_sentence_show_it_once(
         AnswerSentence.objects.filter(message=message).order_by("index").values_list("verdict", "delivery")
     )
     assert rows == [("supported", "released"), ("supported", "withheld")]
+
+
+async def test_supported_sentences_that_do_not_read_as_part_of_an_answer_are_kept_back(
+    enrolled, use_chat_client, use_scorer
+):
+    # given a draft whose every sentence the syllabus supports: the second leans on its paragraph
+    # ("It"), the third is a glossary line copied as is
+    student, curriculum = enrolled
+    answer = (
+        "Speed is the magnitude of velocity [1]. It is a vector quantity [1].\n\n"
+        "velocity: the rate of change of position, with direction\n\n"
+        "Velocity has a direction [2]."
+    )
+    use_chat_client(ScriptedChatClient(answer=answer))
+    use_scorer(LexicalScorer())
+
+    # when
+    message, events = await _ask(student, curriculum)
+
+    # then only the sentences that read on their own are shown, the others kept with their verdicts
+    released = [(e.index, e.text) for e in events if isinstance(e, SentenceReleased)]
+    assert released == [(0, "Speed is the magnitude of velocity."), (3, "Velocity has a direction.")]
+    assert not [e for e in events if isinstance(e, SentenceFlagged)]
+    assert message.answer == "Speed is the magnitude of velocity. Velocity has a direction."
+    rows = await sync_to_async(list)(
+        AnswerSentence.objects.filter(message=message).order_by("index").values_list("text", "verdict", "delivery")
+    )
+    assert rows == [
+        ("Speed is the magnitude of velocity.", "supported", "released"),
+        ("It is a vector quantity.", "supported", "withheld"),
+        ("velocity: the rate of change of position, with direction", "supported", "withheld"),
+        ("Velocity has a direction.", "supported", "released"),
+    ]
+
+
+async def test_a_drafted_sentence_repeating_an_earlier_revision_is_shown_once(enrolled, use_chat_client, use_scorer):
+    # given a first draft revised to a syllabus sentence, and a second that the syllabus supports as
+    # written and that says the same
+    student, curriculum = enrolled
+    answer = (
+        "Galileo found that velocity is the rate of change of position [1]. "
+        "Velocity is the rate of change of position with respect to time [1]."
+    )
+    use_chat_client(ScriptedChatClient(answer=answer))
+    use_scorer(LexicalScorer())
+
+    # when
+    message, events = await _ask(student, curriculum)
+
+    # then it is shown once
+    released = [e.text for e in events if isinstance(e, SentenceReleased)]
+    assert released == ["Velocity is the rate of change of position with respect to time."]
+    rows = await sync_to_async(list)(
+        AnswerSentence.objects.filter(message=message).order_by("index").values_list("original_text", "delivery")
+    )
+    assert rows == [("Galileo found that velocity is the rate of change of position.", "released"), ("", "withheld")]
