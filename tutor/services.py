@@ -43,8 +43,19 @@ from .events import (
     TutorInputError,
 )
 from .graph.graph import answer_graph
-from .graph.nodes import SENTENCE_EVENT
-from .graph.state import AnswerState, DraftSentence, Passage, Turn
+from .graph.state import (
+    AnswerGraphEvent,
+    AnswerState,
+    DraftFinished,
+    DraftSentence,
+    OffSyllabus,
+    Passage,
+    PassagesRetrieved,
+    QuestionCondensed,
+    SentenceDrafted,
+    StageTimed,
+    Turn,
+)
 from .models import AnswerSentence, Conversation, Message
 from .selectors import interrupted_messages
 
@@ -68,6 +79,38 @@ class _Prepared:
     message: Message
     curriculum: Curriculum
     history: list[Turn]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerOutcome:
+    """How an answer ended and everything of it that is saved with the message."""
+
+    status: str
+    """A ``Message.Status``: completed, failed or cancelled."""
+    error_code: str = ""
+    """Why it failed or was cancelled ("llm_timeout", "internal", "cancelled", ...); "" when completed."""
+    error_message: str = ""
+    """The same, safe to show to the student."""
+    curriculum: Curriculum
+    """Whose policy decided the delivery of failed sentences."""
+    verdicts: list[SentenceVerdict]
+    """Every verified sentence, in order."""
+    kept_back: dict[int, Omission]
+    """Supported sentences not shown, by index, with the composition rule that kept them back."""
+    unverified: list[DraftSentence]
+    """Sentences released unverified (verification switched off)."""
+    passages: dict[int, Passage]
+    """The retrieved passages by prompt number (what an unverified sentence's markers cite)."""
+    chunks: dict[int, Chunk]
+    """Cited passages already loaded, by chunk id."""
+    notice: str
+    """The tutor's own reply (off the syllabus), shown instead of sentences."""
+    condensed_question: str
+    """The retrieval query."""
+    model_name: str
+    """Which LLM drafted."""
+    timings: dict[str, float]
+    """Seconds by stage."""
 
 
 async def tutor_answer_create(
@@ -115,24 +158,28 @@ async def _answer(prepared: _Prepared, *, on_event: EventSink, verify: bool | No
         await run.execute()
     except asyncio.CancelledError:
         run.cancel()
-        await _message_finish(
-            message=message, status=Message.Status.CANCELLED, run=run, error=("cancelled", "Cancelled.")
-        )
+        cancelled = run.outcome(status=Message.Status.CANCELLED, error_code="cancelled", error_message="Cancelled.")
+        await _message_finish(message=message, outcome=cancelled)
         raise
     except LLMError as exc:
         run.cancel()
         code, text = _llm_failure(exc)
-        await _message_finish(message=message, status=Message.Status.FAILED, run=run, error=(code, text))
+        await _message_finish(
+            message=message, outcome=run.outcome(status=Message.Status.FAILED, error_code=code, error_message=text)
+        )
         await on_event(Failed(code=code, message=text, message_id=message.pk))
         return message
     except Exception:
         run.cancel()
         logger.exception("answer for message %s failed", message.pk)
         text = "Something went wrong while answering. Your question is saved; please try again."
-        await _message_finish(message=message, status=Message.Status.FAILED, run=run, error=("internal", text))
+        await _message_finish(
+            message=message,
+            outcome=run.outcome(status=Message.Status.FAILED, error_code="internal", error_message=text),
+        )
         await on_event(Failed(code="internal", message=text, message_id=message.pk))
         return message
-    await _message_finish(message=message, status=Message.Status.COMPLETED, run=run, error=None)
+    await _message_finish(message=message, outcome=run.outcome(status=Message.Status.COMPLETED))
     await on_event(Done(message_id=message.pk, status=message.status, timings=message.timings))
     return message
 
@@ -162,7 +209,7 @@ class _AnswerRun:
         self.verifier: OrderedVerifier | None = None
         self.releaser: asyncio.Task | None = None
         self.verdicts: list[SentenceVerdict] = []
-        self.omitted: dict[int, Omission] = {}
+        self.kept_back: dict[int, Omission] = {}
         """Supported sentences not shown, by index, and the composition rule that kept them back
         (a fragment, a reference to context the student does not have, a repeat)."""
         self.unverified: list[DraftSentence] = []
@@ -180,38 +227,36 @@ class _AnswerRun:
             student_id=self.message.student_id,
             history=self.history,
         )
-        async for mode, chunk in answer_graph.astream(state, stream_mode=["custom", "updates"]):
-            if mode == "custom" and SENTENCE_EVENT in chunk:
-                await self._on_sentence(chunk[SENTENCE_EVENT])
-            elif mode == "updates":
-                for node, update in chunk.items():
-                    await self._on_update(node, update or {})
+        async for event in answer_graph.astream(state, stream_mode="custom"):
+            await self._on_graph_event(event)
         if self.verifier is not None:
             self.verifier.close()
         if self.releaser is not None:
             await self.releaser
         self.timings["total"] = time.perf_counter() - self.started
 
-    async def _on_update(self, node: str, update: dict) -> None:
-        if "timings" in update:
-            self.timings.update(update["timings"])
-        if "standalone_question" in update:
-            self.condensed = update["standalone_question"]
-        if "model_name" in update:
-            self.model_name = update["model_name"]
-        if node == "retrieve":
-            self.passages = {p.number: p for p in update.get("passages", [])}
-            if self.verify:
-                evidence = [
-                    EvidencePassage(chunk_id=p.chunk_id, text=p.text, topic=p.topic, module=p.module)
-                    for p in self.passages.values()
-                ]
-                self.verifier = OrderedVerifier(curriculum_id=self.curriculum.pk, answer_evidence=evidence)
-                self.releaser = asyncio.create_task(self._release())
-        if node == "answer_off_syllabus":
-            self.notice = update.get("notice", "")
-            topics = [p.topic_path for p in self.passages.values()]
-            await self.on_event(Notice(kind="off_syllabus", text=self.notice, topics=list(dict.fromkeys(topics))))
+    async def _on_graph_event(self, event: AnswerGraphEvent) -> None:
+        match event:
+            case StageTimed():
+                self.timings[event.stage] = event.seconds
+            case QuestionCondensed():
+                self.condensed = event.standalone_question
+            case PassagesRetrieved():
+                self.passages = {p.number: p for p in event.passages}
+                if self.verify:
+                    evidence = [
+                        EvidencePassage(chunk_id=p.chunk_id, text=p.text, topic=p.topic, module=p.module)
+                        for p in event.passages
+                    ]
+                    self.verifier = OrderedVerifier(curriculum_id=self.curriculum.pk, answer_evidence=evidence)
+                    self.releaser = asyncio.create_task(self._release())
+            case OffSyllabus():
+                self.notice = event.notice
+                await self.on_event(Notice(kind="off_syllabus", text=event.notice, topics=list(event.topics)))
+            case SentenceDrafted():
+                await self._on_sentence(event.sentence)
+            case DraftFinished():
+                self.model_name = event.model_name
 
     async def _on_sentence(self, sentence: DraftSentence) -> None:
         self._mark("first_generated_sentence")
@@ -235,20 +280,37 @@ class _AnswerRun:
             )
             if omission is not None:
                 # True and cited, but no use where it would land (tutor/composition.py): kept, not shown.
-                self.omitted[verdict.index] = omission
-                continue
-            if verdict.verdict == "supported":
+                self.kept_back[verdict.index] = omission
+            delivery = sentence_delivery(
+                verdict, kept_back=omission is not None, policy=self.curriculum.unsupported_policy
+            )
+            if delivery == AnswerSentence.Delivery.RELEASED:
                 released_texts.append(verdict.text)
                 self._mark("first_released_sentence")
                 citations = await self._citations(verdict.citations)
                 await self.on_event(
                     SentenceReleased(index=verdict.index, text=verdict.text, verdict="supported", citations=citations)
                 )
-            else:
-                shown = (
-                    verdict.text if self.curriculum.unsupported_policy == Curriculum.UnsupportedPolicy.MARK else None
-                )
+            elif verdict.verdict != "supported":
+                shown = verdict.text if delivery == AnswerSentence.Delivery.MARKED else None
                 await self.on_event(SentenceFlagged(index=verdict.index, reason=verdict.verdict, text=shown))
+
+    def outcome(self, *, status: str, error_code: str = "", error_message: str = "") -> AnswerOutcome:
+        return AnswerOutcome(
+            status=status,
+            error_code=error_code,
+            error_message=error_message,
+            curriculum=self.curriculum,
+            verdicts=list(self.verdicts),
+            kept_back=dict(self.kept_back),
+            unverified=list(self.unverified),
+            passages=dict(self.passages),
+            chunks=dict(self.chunks),
+            notice=self.notice,
+            condensed_question=self.condensed,
+            model_name=self.model_name,
+            timings=dict(self.timings),
+        )
 
     async def _citations(self, sources: Sequence[EvidencePassage | Passage]) -> list[Citation]:
         missing = {source.chunk_id for source in sources} - self.chunks.keys()
@@ -345,17 +407,20 @@ def _history(message: Message) -> list[Turn]:
 
 
 @sync_to_async
-def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tuple[str, str] | None) -> None:
+def _message_finish(*, message: Message, outcome: AnswerOutcome) -> None:
     with transaction.atomic():
         rows: list[AnswerSentence] = []
-        if run.verdicts:
-            verification_run = VerificationRun.objects.create(curriculum=run.curriculum)
+        if outcome.verdicts:
+            verification_run = VerificationRun.objects.create(curriculum=outcome.curriculum)
             message.verification_run = verification_run
-            verification_records_create(run=verification_run, verdicts=run.verdicts)
-        cited: list[EvidencePassage | Passage] = [c for v in run.verdicts for c in v.citations]
-        cited += [run.passages[n] for s in run.unverified for n in s.markers if n in run.passages]
-        chunks = {**run.chunks, **chunk_map(chunk_ids={c.chunk_id for c in cited} - run.chunks.keys())}
-        for v in run.verdicts:
+            verification_records_create(run=verification_run, verdicts=outcome.verdicts)
+        cited: list[EvidencePassage | Passage] = [c for v in outcome.verdicts for c in v.citations]
+        cited += [outcome.passages[n] for s in outcome.unverified for n in s.markers if n in outcome.passages]
+        chunks = {**outcome.chunks, **chunk_map(chunk_ids={c.chunk_id for c in cited} - outcome.chunks.keys())}
+        for v in outcome.verdicts:
+            delivery = sentence_delivery(
+                v, kept_back=v.index in outcome.kept_back, policy=outcome.curriculum.unsupported_policy
+            )
             rows.append(
                 AnswerSentence(
                     message=message,
@@ -363,15 +428,13 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
                     text=v.text,
                     original_text=v.original if v.revised else "",
                     verdict=v.verdict,
-                    delivery=AnswerSentence.Delivery.WITHHELD
-                    if v.index in run.omitted
-                    else _delivery(v, run.curriculum),
+                    delivery=delivery,
                     score=v.score,
                     citations=[dataclasses.asdict(_citation(c, chunks.get(c.chunk_id))) for c in v.citations],
                 )
             )
-        for s in run.unverified:
-            passages = [run.passages[n] for n in s.markers if n in run.passages]
+        for s in outcome.unverified:
+            passages = [outcome.passages[n] for n in s.markers if n in outcome.passages]
             rows.append(
                 AnswerSentence(
                     message=message,
@@ -384,13 +447,13 @@ def _message_finish(*, message: Message, status: str, run: _AnswerRun, error: tu
             )
         AnswerSentence.objects.bulk_create(rows)
         shown = [r.text for r in sorted(rows, key=lambda r: r.index) if r.delivery == AnswerSentence.Delivery.RELEASED]
-        message.answer = run.notice or " ".join(shown)
-        message.condensed_question = run.condensed
-        message.status = status
-        message.model_name = run.model_name
-        message.timings = {k: round(v, 4) for k, v in run.timings.items()}
+        message.answer = outcome.notice or " ".join(shown)
+        message.condensed_question = outcome.condensed_question
+        message.status = outcome.status
+        message.model_name = outcome.model_name
+        message.timings = {k: round(v, 4) for k, v in outcome.timings.items()}
         message.completed_at = timezone.now()
-        message.error_code, message.error_message = error if error else ("", "")
+        message.error_code, message.error_message = outcome.error_code, outcome.error_message
         message.save()
 
 
@@ -415,9 +478,12 @@ def _citation(source: EvidencePassage | Passage, chunk: Chunk | None) -> Citatio
     )
 
 
-def _delivery(verdict: SentenceVerdict, curriculum: Curriculum) -> str:
+def sentence_delivery(verdict: SentenceVerdict, *, kept_back: bool, policy: str) -> str:
+    """The one delivery decision for a verified sentence: released when supported (unless a
+    composition rule kept it back), else withheld or marked "not in your syllabus" per the
+    curriculum's ``policy``."""
     if verdict.verdict == "supported":
-        return str(AnswerSentence.Delivery.RELEASED)
-    if curriculum.unsupported_policy == Curriculum.UnsupportedPolicy.MARK:
+        return str(AnswerSentence.Delivery.WITHHELD if kept_back else AnswerSentence.Delivery.RELEASED)
+    if policy == Curriculum.UnsupportedPolicy.MARK:
         return str(AnswerSentence.Delivery.MARKED)
     return str(AnswerSentence.Delivery.WITHHELD)

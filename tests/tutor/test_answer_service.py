@@ -11,8 +11,9 @@ from tests.factories import EnrollmentFactory, UserFactory
 from tests.fakes import LexicalScorer, ScriptedChatClient
 from tutor.events import Accepted, Done, Failed, Notice, SentenceFlagged, SentenceReleased, TutorInputError
 from tutor.models import AnswerSentence, Message
-from tutor.services import MAX_QUESTION_CHARS, tutor_answer_create, tutor_answer_retry
+from tutor.services import MAX_QUESTION_CHARS, sentence_delivery, tutor_answer_create, tutor_answer_retry
 from verification.models import VerificationRecord
+from verification.pipeline import SentenceVerdict
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -375,3 +376,30 @@ async def test_a_drafted_sentence_repeating_an_earlier_revision_is_shown_once(en
         AnswerSentence.objects.filter(message=message).order_by("index").values_list("original_text", "delivery")
     )
     assert rows == [("Galileo found that velocity is the rate of change of position.", "released"), ("", "withheld")]
+
+
+def _verdict(verdict: str) -> SentenceVerdict:
+    return SentenceVerdict(
+        index=0,
+        text="Osmosis moves water.",
+        original="Osmosis moves water.",
+        verdict=verdict,
+        score=0.9,
+        citations=(),
+        records=(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("verdict", "kept_back", "policy", "delivery"),
+    [
+        ("supported", False, "withhold", "released"),
+        ("supported", True, "withhold", "withheld"),
+        ("supported", False, "mark", "released"),
+        ("unsupported", False, "withhold", "withheld"),
+        ("unsupported", False, "mark", "marked"),
+        ("contradicted", False, "mark", "marked"),
+    ],
+)
+def test_one_delivery_decision_per_verified_sentence(verdict, kept_back, policy, delivery):
+    assert sentence_delivery(_verdict(verdict), kept_back=kept_back, policy=policy) == delivery

@@ -1,7 +1,9 @@
 """The answer graph: context → condense → retrieve → draft (streaming sentences) or an off-syllabus reply.
 
-Each drafted sentence leaves the graph as a custom stream event (``{"sentence": DraftSentence}``)
-the moment it is complete, so the verifier checks it while the rest is still being generated.
+The graph reports to its caller through typed events only (``state.AnswerGraphEvent`` on LangGraph's
+custom stream): the passages retrieved, an off-syllabus reply, each drafted sentence the moment it
+is complete (so the verifier checks it while the rest is still being generated), stage timings and
+the model that drafted.
 """
 
 from typing import Literal

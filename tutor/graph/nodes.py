@@ -1,4 +1,5 @@
-"""Answer-graph nodes: plain async functions that return only the fields they change."""
+"""Answer-graph nodes: plain async functions that return only the state fields they change, and
+report to the graph's caller through typed events (``state.AnswerGraphEvent``) on the custom stream."""
 
 import asyncio
 import time
@@ -12,7 +13,18 @@ from llm.factory import get_chat_client
 from .context import learner_context_load
 from .prompts import build_answer_messages, condense_question, off_syllabus_reply, sentence_budget, strip_instructions
 from .sentence_stream import SentenceAssembler, repeats_earlier, split_markers
-from .state import AnswerState, DraftSentence, Passage
+from .state import (
+    AnswerGraphEvent,
+    AnswerState,
+    DraftFinished,
+    DraftSentence,
+    OffSyllabus,
+    Passage,
+    PassagesRetrieved,
+    QuestionCondensed,
+    SentenceDrafted,
+    StageTimed,
+)
 
 PASSAGES_IN_PROMPT = 4
 # A question whose best passage is less similar than this is not about the syllabus. MiniLM puts
@@ -24,17 +36,24 @@ ANSWER_TEMPERATURE = 0.2
 # Seeded sampling: the same question over the same passages gets the same draft, which makes
 # answers reproducible for teachers and lets benchmarks compare modes on identical text.
 ANSWER_SEED = 7
-SENTENCE_EVENT = "sentence"
+
+
+def _emit(event: AnswerGraphEvent) -> None:
+    get_stream_writer()(event)
 
 
 async def load_context(state: AnswerState) -> dict:
     started = time.perf_counter()
     learner = await learner_context_load(student_id=state.student_id, curriculum_id=state.curriculum_id)
-    return {"learner": learner, "timings": {**state.timings, "load_context": time.perf_counter() - started}}
+    elapsed = time.perf_counter() - started
+    _emit(StageTimed(stage="load_context", seconds=elapsed))
+    return {"learner": learner, "timings": {**state.timings, "load_context": elapsed}}
 
 
 async def condense(state: AnswerState) -> dict:
-    return {"standalone_question": condense_question(question=state.question, history=state.history)}
+    standalone = condense_question(question=state.question, history=state.history)
+    _emit(QuestionCondensed(standalone_question=standalone))
+    return {"standalone_question": standalone}
 
 
 async def retrieve(state: AnswerState) -> dict:
@@ -57,22 +76,27 @@ async def retrieve(state: AnswerState) -> dict:
         for i, c in enumerate(chunks)
     ]
     nearest = list(dict.fromkeys(c.topic_path for c in chunks))[:NEAREST_TOPICS]
+    kept = [p for p in passages if p.text]
+    elapsed = time.perf_counter() - started
+    _emit(StageTimed(stage="retrieve", seconds=elapsed))
+    _emit(PassagesRetrieved(passages=tuple(kept)))
     return {
-        "passages": [p for p in passages if p.text],
+        "passages": kept,
         "on_syllabus": best >= OFF_SYLLABUS_SIMILARITY,
         "nearest_topics": nearest,
-        "timings": {**state.timings, "retrieve": time.perf_counter() - started},
+        "timings": {**state.timings, "retrieve": elapsed},
     }
 
 
 async def answer_off_syllabus(state: AnswerState) -> dict:
     notice = off_syllabus_reply(course=state.curriculum_title, nearest_topics=state.nearest_topics)
+    topics = tuple(dict.fromkeys(p.topic_path for p in state.passages))
+    _emit(OffSyllabus(notice=notice, topics=topics))
     return {"notice": notice}
 
 
 async def draft(state: AnswerState) -> dict:
     """Stream the answer; each complete sentence is emitted as a custom stream event at once."""
-    write = get_stream_writer()
     client = get_chat_client()
     messages = build_answer_messages(
         course=state.curriculum_title,
@@ -96,7 +120,7 @@ async def draft(state: AnswerState) -> dict:
         sentence = DraftSentence(index=len(sentences), text=text, markers=markers)
         sentences.append(sentence)
         timings.setdefault("first_sentence", time.perf_counter() - started)
-        write({SENTENCE_EVENT: sentence})
+        _emit(SentenceDrafted(sentence=sentence))
 
     # Leaving the block closes the stream, which stops generation: once the sentence budget is
     # spent the model is not allowed to keep the student (and the verifier) waiting.
@@ -115,4 +139,8 @@ async def draft(state: AnswerState) -> dict:
         for raw in assembler.flush():
             emit(raw)
     timings["draft"] = time.perf_counter() - started
+    for stage in ("first_token", "first_sentence", "draft"):
+        if stage in timings:
+            _emit(StageTimed(stage=stage, seconds=timings[stage]))
+    _emit(DraftFinished(model_name=client.model_name))
     return {"sentences": sentences, "model_name": client.model_name, "timings": timings}

@@ -87,3 +87,63 @@ class AnswerState:
     """Which LLM wrote the draft."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per node, and first-token / first-sentence times."""
+
+
+# --- what the graph tells its caller -----------------------------------------------------------------
+# The graph reports through these typed events only (LangGraph's custom stream): its caller never
+# reads node names or state keys, so nodes and state can change without the service noticing.
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageTimed:
+    """A measured duration of the answer, in seconds from the stage's start."""
+
+    stage: str
+    """"load_context", "retrieve", "first_token", "first_sentence" or "draft"."""
+    seconds: float
+    """How long it took."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionCondensed:
+    """The question made self-contained with the conversation: what retrieval searched for."""
+
+    standalone_question: str
+    """The retrieval query."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassagesRetrieved:
+    """The syllabus passages the answer will be drafted from (and checked against)."""
+
+    passages: tuple[Passage, ...]
+    """Numbered as in the prompt."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OffSyllabus:
+    """Nothing in the syllabus is close enough to the question: this reply instead of an answer."""
+
+    notice: str
+    """The reply, naming the nearest topics."""
+    topics: tuple[str, ...]
+    """"Unit › Topic" of the retrieved passages, best first, each once: to steer the student."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentenceDrafted:
+    """A complete sentence of the draft, emitted the moment it is generated."""
+
+    sentence: DraftSentence
+    """The sentence, its position and the passages it cited."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftFinished:
+    """The model finished (or was stopped at the sentence budget)."""
+
+    model_name: str
+    """Which LLM wrote the draft."""
+
+
+AnswerGraphEvent = StageTimed | QuestionCondensed | PassagesRetrieved | OffSyllabus | SentenceDrafted | DraftFinished
