@@ -72,11 +72,12 @@ _BOOK_REFERENCE = re.compile(
     r"(?:above|below|earlier|previously|before|later)\b",
     re.IGNORECASE,
 )
-# "Pavlov studied these responses": "these"/"those" naming something the sentence itself never
-# mentioned ("cells have membranes, and these membranes..." is fine). "those that/who/of..."
-# points forward, not back.
+# "Pavlov studied these responses", "Water has a concentration gradient in this system": a
+# demonstrative naming something the sentence itself never mentioned ("cells have membranes, and
+# these membranes..." is fine). "those that/who/of..." points forward, not back.
 _DEMONSTRATIVE = re.compile(
-    r"\b(?:these|those)\s+(?!(?:that|who|which|whose|where|of|with|in)\b)([a-z]+)", re.IGNORECASE
+    r"\b(?:this|these|those)\s+(?!(?:that|who|which|whose|where|of|with|in|is|are|was|were)\b)([a-z]+)",
+    re.IGNORECASE,
 )
 # A sentence begins with a capital (or a digit or quote) and ends with its full stop; glossary lines
 # ("learning: change in behavior...") and headings ("Operant Conditioning") do not.

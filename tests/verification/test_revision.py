@@ -13,6 +13,8 @@ from verification.revision import is_fragment, leans_on_lost_context, revision_c
         "As shown in Figure 6.3, the dog salivates at the sound of the bell.",
         "This figure shows a neuron.",
         "Pavlov studied these responses in dogs.",
+        "Water has a concentration gradient in this system.",
+        "Consequently, long-necked tortoises would be more likely to be reproductively successful.",
         "In these cells, the nucleus is large.",
         "It is because water is essential to life.",
         "Both are forms of associative learning.",
@@ -27,6 +29,7 @@ def test_sentences_that_point_at_context_they_lost_lean_on_it(sentence):
     [
         "In operant conditioning, organisms learn to associate a behavior and its consequence.",
         "Cells have membranes, and these membranes control what enters the cell.",
+        "A gene is a sequence of DNA, and this sequence codes for a protein.",
         "Organisms such as those that live in salt water lose water by osmosis.",
         "Both classical and operant conditioning are forms of associative learning.",
         "The unit of heredity is the gene.",
