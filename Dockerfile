@@ -10,7 +10,7 @@ COPY requirements.txt requirements-models.txt ./
 COPY deploy/ deploy/
 # The CPU build of torch: the default wheel index would pull a multi-GB CUDA build.
 # llama-cpp-python for the AVX2 baseline and never with AMX kernels (they segfault): an image runs on
-# machines other than the one that built it, so it cannot be tuned to the builder's CPU.
+# machines other than the one that built it, so it must not be tuned to the builder's CPU.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
     && pip install -r requirements.txt \
     && LLAMA_CPU_TIER=avx2 LLAMA_WHEEL_DIR=/tmp/wheels python deploy/llama_cpp_build.py install \

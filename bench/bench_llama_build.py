@@ -1,5 +1,6 @@
-"""Decode speed of llama-cpp-python builds on this machine, side by side: the shipped build (this CPU's
-instruction sets, AMX off), the AVX2 baseline, and pip's default native build (-march=native).
+"""Decode speed of llama-cpp-python builds on this machine, side by side: the shipped build (the AVX2
+baseline, AMX off), one with every instruction set this CPU has (AMX off), and pip's default native
+build (-march=native).
 
     nice -n 5 .venv/bin/python bench/bench_llama_build.py [--rounds 3] [--out bench/results/llama_build.md]
 
@@ -7,7 +8,9 @@ Each build is a wheel from deploy/llama_cpp_build.py (built here if missing: ~7 
 cores), unpacked into a scratch folder and loaded by a child interpreter, so a build that crashes
 (the native one on a CPU with AMX) is reported as such instead of ending the benchmark. Rounds
 alternate the builds so that load drifts hit all of them; each child loads the same GGUF with the
-same threads and decodes the same prompts greedily.
+same threads and decodes the same prompts greedily. The ratio to the shipped build is taken within
+each round (the builds ran back to back) and its median reported, so a change of load between
+rounds does not pass for a difference between builds.
 """
 
 from __future__ import annotations
@@ -36,20 +39,21 @@ PROMPTS = ["What is osmosis?", "What does the cell membrane do?", "How does DNA 
 MAX_TOKENS = 96
 
 _CHILD = """
-import json, sys, time
+import json, sys, time  # noqa: E401
 from llama_cpp import Llama, llama_print_system_info
 llm = Llama(model_path=sys.argv[1], n_ctx=1024, n_threads=int(sys.argv[2]), verbose=False)
 prompts = json.loads(sys.argv[3])
-llm.create_completion("Hello", max_tokens=4)  # warm-up
+llm.create_chat_completion(messages=[{"role": "user", "content": "Hello"}], max_tokens=4)  # warm-up
 rates = []
 for prompt in prompts:
     llm.reset()
-    started = time.perf_counter(); first = None; n = 0
-    for _ in llm.create_completion(prompt, max_tokens=int(sys.argv[4]), temperature=0.0, stream=True):
+    first = None; n = 0
+    messages = [{"role": "user", "content": prompt}]
+    for _ in llm.create_chat_completion(messages=messages, max_tokens=int(sys.argv[4]), temperature=0.0, stream=True):
         n += 1
         if first is None:
             first = time.perf_counter()
-    if n > 1:
+    if n > 2:
         rates.append((n - 1) / (time.perf_counter() - first))
 print(json.dumps({"rates": rates, "info": llama_print_system_info().decode()}))
 """
@@ -64,8 +68,8 @@ class Build:
 def builds() -> list[Build]:
     flags = cpu_flags()
     return [
-        Build("shipped: this CPU's sets, AMX off", cmake_args(enabled_features(flags))),
-        Build("AVX2 baseline, AMX off", cmake_args(enabled_features(flags, tier="avx2"))),
+        Build("shipped: AVX2 baseline, AMX off", cmake_args(enabled_features(flags))),
+        Build("LLAMA_CPU_TIER=host: this CPU's sets, AMX off", cmake_args(enabled_features(flags, tier="host"))),
         # What `pip install llama-cpp-python` builds by default.
         Build("pip default (-march=native)", ["-DGGML_NATIVE=ON"]),
     ]
@@ -96,22 +100,30 @@ def run_child(path: Path, threads: int) -> tuple[list[float], str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    # One thread: the builds differ in their SIMD kernels, and a single thread is not stalled by
+    # llama.cpp's spin barriers when another process takes a core for a moment.
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "llama_build.md")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="llama-builds-"))
     candidates = [(build, unpacked(build, scratch)) for build in builds()]
     rates: dict[str, list[float]] = {build.name: [] for build, _ in candidates}
+    ratios: dict[str, list[float]] = {build.name: [] for build, _ in candidates}
     notes: dict[str, str] = {}
+    shipped_name = candidates[0][0].name
     for round_ in range(args.rounds):
         order = candidates if round_ % 2 == 0 else candidates[::-1]
+        this_round: dict[str, float] = {}
         for build, path in order:
             got, info = run_child(path, args.threads)
             rates[build.name] += got
+            if got:
+                this_round[build.name] = statistics.median(got)
             notes.setdefault(build.name, info if not got else ("AMX kernels in" if "AMX_INT8 = 1" in info else ""))
             print(f"round {round_}: {build.name}: {got or info}", flush=True)
-
-    shipped = statistics.median(rates[candidates[0][0].name]) if rates[candidates[0][0].name] else 0.0
+        if shipped_name in this_round:
+            for name, rate in this_round.items():
+                ratios[name].append(rate / this_round[shipped_name])
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -129,14 +141,15 @@ def main() -> None:
         f"- Workload: SmolLM2-135M Q4_1, {len(PROMPTS)} prompts × {args.rounds} rounds, {MAX_TOKENS} tokens greedy, "
         "builds alternating; decode tokens/s after the first token",
         "",
-        "| build | median decode tokens/s | vs shipped | notes |",
+        "| build | median decode tokens/s | vs shipped (median of per-round ratios) | notes |",
         "| --- | ---: | ---: | --- |",
     ]
     for build, _ in candidates:
         values = rates[build.name]
         if values:
             median = statistics.median(values)
-            ratio = f"{median / shipped:.2f}×" if shipped else "—"
+            paired = ratios[build.name]
+            ratio = f"{statistics.median(paired):.2f}× ({min(paired):.2f}-{max(paired):.2f})" if paired else "—"
             lines.append(f"| {build.name} | {median:.1f} | {ratio} | {notes.get(build.name, '')} |")
         else:
             lines.append(f"| {build.name} | — | — | {notes.get(build.name, '')} |")

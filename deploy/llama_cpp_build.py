@@ -10,9 +10,13 @@ Why not pip's default build: it compiles with -march=native, and on CPUs with AM
 Rapids and later) llama.cpp's AMX matrix kernels segfault in decode (upstream bug, open). llama.cpp's
 runtime dispatch (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS) would pick its `sapphirerapids` variant on
 those CPUs, which enables AMX, and llama-cpp-python 0.3.36 does not load dynamic backends anyway.
-So the instruction sets are named explicitly: each one the CPU reports (AVX2, AVX-512, VNNI, ...)
-and never AMX. LLAMA_CPU_TIER=avx2 builds the AVX2 baseline instead, for a venv copied between
-machines or a benchmark against the tuned build.
+So the instruction sets are named explicitly, and never AMX. By default (LLAMA_CPU_TIER=avx2) the
+AVX2 baseline: it runs on every x86-64 CPU of the last decade (AVX2-only, AVX-512 and AMX alike), so
+one wheel serves every machine, and for SmolLM2-135M it decodes as fast as a build with every
+AVX-512 extension this CPU has (bench/bench_llama_build.py: 1.00-1.04x side by side on a Sapphire
+Rapids; the model is too small for the wider kernels to matter). LLAMA_CPU_TIER=host compiles in
+each instruction set the CPU reports (AVX-512, VNNI, BF16, ...), still without AMX, for a bigger
+model where that may pay.
 
 Why a wheel folder of our own: pip's wheel cache keys on the sdist, not on CMAKE_ARGS, so a wheel
 built earlier with other flags (a native one) would silently come back. The wheel is built with
@@ -50,7 +54,8 @@ _FEATURES: dict[str, tuple[str, ...]] = {
     "AVX512_VNNI": ("avx512f", "avx512_vnni"),
     "AVX512_BF16": ("avx512f", "avx512_bf16"),
 }
-# The AVX2 baseline: every x86-64 CPU of the last decade (Intel Haswell 2013+, AMD Zen).
+# The AVX2 baseline: every x86-64 CPU of the last decade (Intel Haswell 2013+, AMD Zen). A CPU
+# without one of these gets the rest: the tier never names an instruction the CPU lacks.
 _AVX2_TIER = ("SSE42", "AVX", "AVX2", "FMA", "F16C", "BMI2")
 # Never on: these are the crashing kernels.
 _ALWAYS_OFF = ("AMX_TILE", "AMX_INT8", "AMX_BF16")
@@ -69,12 +74,15 @@ def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
     return frozenset()
 
 
-def enabled_features(flags: frozenset[str], *, tier: str = "host") -> tuple[str, ...]:
-    """The ggml instruction sets to compile in: all the CPU has ("host"), or the AVX2 baseline."""
+DEFAULT_TIER = "avx2"
+
+
+def enabled_features(flags: frozenset[str], *, tier: str = DEFAULT_TIER) -> tuple[str, ...]:
+    """The ggml instruction sets to compile in: the AVX2 baseline ("avx2"), or all the CPU has ("host")."""
     if tier == "avx2":
         return tuple(name for name in _AVX2_TIER if set(_FEATURES[name]) <= flags)
     if tier != "host":
-        raise SystemExit(f"LLAMA_CPU_TIER must be 'host' or 'avx2', not {tier!r}")
+        raise SystemExit(f"LLAMA_CPU_TIER must be 'avx2' or 'host', not {tier!r}")
     return tuple(name for name, needs in _FEATURES.items() if set(needs) <= flags)
 
 
@@ -147,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["install", "flags", "key"])
     options = parser.parse_args(argv)
-    tier = os.environ.get("LLAMA_CPU_TIER", "host")
+    tier = os.environ.get("LLAMA_CPU_TIER", DEFAULT_TIER)
     args = cmake_args(enabled_features(cpu_flags(), tier=tier))
     if options.command == "flags":
         print(" ".join(args))

@@ -155,6 +155,8 @@ class ModelProcess:
             logger.error("the embedded model process died (%s); restarting it. Log: %s", cause, server.log_path)
 
     def _spawn(self) -> LlamaServer:
+        # Spawned from the watchdog thread, which lives until stop(): PR_SET_PDEATHSIG fires when the
+        # spawning *thread* ends, so spawning from a short-lived thread would kill the child early.
         return start_llama_server(
             port=self.port,
             model_path=self.config.model_path,

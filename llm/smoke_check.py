@@ -102,10 +102,10 @@ def cpu_summary(cpuinfo: str | None = None) -> str:
 def diagnose(result: SmokeResult, *, cpu: str) -> str | None:
     """None when the model ran with a safe build; else what went wrong, on which CPU, and the fix."""
     remedy = (
-        "Remedy: rebuild llama-cpp-python without AMX and for this CPU: `rm -rf .venv/.llama-cpp-build "
-        "~/.cache/veritutor/wheels && make setup` (deploy/llama_cpp_build.py picks the flags); on a venv "
-        "shared between machines use `LLAMA_CPU_TIER=avx2 make setup`. Or run the model elsewhere: "
-        "LLM_BACKEND=openai with LLM_BASE_URL of a vLLM or llama_cpp.server (docs/llm.md)."
+        "Remedy: rebuild llama-cpp-python as the AVX2 baseline without AMX (the default of "
+        "deploy/llama_cpp_build.py; unset LLAMA_CPU_TIER): `rm -rf .venv/.llama-cpp-build "
+        "~/.cache/veritutor/wheels && make setup`. Or run the model elsewhere: LLM_BACKEND=openai with "
+        "LLM_BASE_URL of a vLLM or llama_cpp.server (docs/llm.md)."
     )
     if AMX_MARKER in result.system_info:
         return (
