@@ -65,7 +65,7 @@ def test_a_model_crash_mid_answer_fails_only_that_answer_and_a_retry_succeeds(im
         frames = [json.loads(ws_alice.recv(timeout=30))]
         assert frames[0]["type"] == "accepted"
         while frames[-1]["type"] not in ("sentence", "flagged", "done", "error"):
-            frames.append(json.loads(ws_alice.recv(timeout=60)))
+            frames.append(json.loads(ws_alice.recv(timeout=180)))
         assert frames[-1]["type"] in ("sentence", "flagged"), frames
 
         # when the model process segfaults mid-answer
