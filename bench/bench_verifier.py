@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/bench_verifier.py [--dev-dir ../shared/eval] [--out bench/results/verifier.md]
 
-Reports, side by side from one run: balanced accuracy per dev source, leave-one-source-out (the
-cross-encoder never trained on any dev source; the combiner and its threshold are refitted
-without the scored source), precision/recall of "supported" at the operating threshold, and
-throughput on short and on module-length evidence.
+Reports, side by side from one run: balanced accuracy per dev source and for the held-out book's
+exam claims (`books/`, never trained on), leave-one-source-out (the cross-encoder never trained on
+any of them; the combiner and its threshold are refitted without the scored source),
+precision/recall of "supported" at the operating threshold, and throughput on short and on
+module-length evidence.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from verification.entailment.datasets import load_dir  # noqa: E402
 from verification.entailment.features import FEATURE_NAMES  # noqa: E402
 from verification.entailment.metrics import mean_balanced_accuracy, per_source, precision_recall  # noqa: E402
 from verification.entailment.scorer import ClaimInput, build_scorer  # noqa: E402
+from verification.training import evaluation  # noqa: E402
+from verification.training.data import MixConfig  # noqa: E402
 
 
 def _table(rows, title: str) -> list[str]:
@@ -48,7 +51,8 @@ def _table(rows, title: str) -> list[str]:
     ]
     for r in rows:
         lines.append(f"| {r.source} | {r.n} | {r.balanced_accuracy:.3f} | {r.precision:.3f} | {r.recall:.3f} |")
-    lines.append(f"| **mean over sources** | | **{mean_balanced_accuracy(rows):.3f}** | | |")
+    dev_rows = [r for r in rows if not r.source.startswith(evaluation.HELDOUT_PREFIX)]
+    lines.append(f"| **mean over dev sources** | | **{mean_balanced_accuracy(dev_rows):.3f}** | | |")
     return [*lines, ""]
 
 
@@ -74,11 +78,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/verifier.md")
     parser.add_argument("--throughput-claims", type=int, default=120)
     parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument("--books-dir", type=Path, default=ROOT.parent / "shared" / "train" / "books")
     parser.add_argument(
         "--features-cache",
         type=Path,
         default=ROOT / "var/verifier/dev_features.npz",
-        help="reuse dev features computed by an earlier run with the same weights (they take minutes)",
+        help="reuse features computed by an earlier run with the same weights (they take minutes); "
+        "the held-out book's go beside it",
     )
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -94,15 +100,17 @@ def main() -> None:
     load_seconds = time.perf_counter() - started
 
     model_sha = calibration.weights_sha(args.weights)
-    cached_features = calibration.load_features(args.features_cache, model_sha=model_sha, ids=[c.id for c in claims])
-    cached = cached_features is not None
-    if cached_features is not None:
-        data, dev_seconds = cached_features
-    else:
-        started = time.perf_counter()
-        data = calibration.compute_features(scorer, claims)
-        dev_seconds = time.perf_counter() - started
-        calibration.save_features(args.features_cache, data, model_sha=model_sha, seconds=dev_seconds)
+    dev_data, dev_seconds, cached = evaluation.cached_features(
+        scorer, claims, cache=args.features_cache, model_sha=model_sha
+    )
+    holdout = MixConfig().holdout_books
+    book_claims = evaluation.heldout_book_claims(args.books_dir, holdout) if args.books_dir.is_dir() else []
+    data = dev_data
+    if book_claims:
+        book_data, _, _ = evaluation.cached_features(
+            scorer, book_claims, cache=args.features_cache.parent / "heldout_book_features.npz", model_sha=model_sha
+        )
+        data = evaluation.concat(dev_data, book_data)
     if combiner is None:
         print(f"features cached in {args.features_cache}; no combiner.json in {args.weights} yet")
         return
@@ -112,13 +120,14 @@ def main() -> None:
     predicted = (probabilities >= shipped.threshold).astype(int).tolist()
     labels = data.labels.astype(int).tolist()
     in_sample = per_source(data.sources, labels, predicted)
-    [r for r in loso.at_operating]
     pooled_loso_pred = np.zeros(len(labels), dtype=int)
     for source, threshold in loso.thresholds.items():
         mask = np.array([s == source for s in data.sources])
         pooled_loso_pred[mask] = loso.probabilities[mask] >= threshold
-    loso_precision, loso_recall = precision_recall(labels, pooled_loso_pred.tolist())
-    shipped_precision, shipped_recall = precision_recall(labels, predicted)
+    is_dev = np.array([not s.startswith(evaluation.HELDOUT_PREFIX) for s in data.sources])
+    dev_labels = [y for y, d in zip(labels, is_dev, strict=True) if d]
+    loso_precision, loso_recall = precision_recall(dev_labels, pooled_loso_pred[is_dev].tolist())
+    shipped_precision, shipped_recall = precision_recall(dev_labels, np.array(predicted)[is_dev].tolist())
 
     short = [c for c in claims if len(c.passage.split()) <= 150][: args.throughput_claims]
     long = [c for c in claims if len(c.passage.split()) >= 2000][: args.throughput_claims]
@@ -135,9 +144,11 @@ def main() -> None:
         f"load average {load_before:.1f} before / {load_after:.1f} after (cores shared with other jobs). "
         f"Checker `{scorer.checker_version}`; operating threshold {shipped.threshold:.3f}.",
         "",
-        f"Dev set: {len(claims)} claims, {len(set(data.sources))} sources, features in {dev_seconds:.0f} s "
+        f"Dev set: {len(claims)} claims, {len(set(dev_data.sources))} sources, features in {dev_seconds:.0f} s "
         f"({len(claims) / dev_seconds:.1f} claims/s{', from the cache of an earlier run' if cached else ''}; "
         f"model load {load_seconds:.1f} s).",
+        f"Held-out book claims (`books/`, never trained on; in the combiner's fit as a source of their "
+        f"own): {len(book_claims)} from {', '.join(holdout)}.",
         "",
     ]
     lines += _table(
@@ -153,8 +164,13 @@ def main() -> None:
         "",
         "| setting | precision | recall |",
         "| --- | ---: | ---: |",
-        f"| leave-one-source-out thresholds | {loso_precision:.3f} | {loso_recall:.3f} |",
-        f"| shipped combiner (in-sample) | {shipped_precision:.3f} | {shipped_recall:.3f} |",
+        f"| dev, leave-one-source-out thresholds | {loso_precision:.3f} | {loso_recall:.3f} |",
+        f"| dev, shipped combiner (in-sample) | {shipped_precision:.3f} | {shipped_recall:.3f} |",
+        *[
+            f"| {r.source}, leave-one-source-out threshold | {r.precision:.3f} | {r.recall:.3f} |"
+            for r in loso.at_operating
+            if r.source == "biology-2e" or r.source.startswith(evaluation.HELDOUT_PREFIX)
+        ],
         "",
         "**Throughput** (median of 3 runs, claims/s, whole `score_claims` path incl. sentence selection):",
         "",

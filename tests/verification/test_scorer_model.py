@@ -110,3 +110,33 @@ def test_process_scorer_takes_its_torch_threads_from_settings(settings, monkeypa
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+PARAPHRASE = ClaimInput(text="Plant cells and algae contain chloroplasts.", evidence=(EVIDENCE,))
+ONE_WORD_SWAP = ClaimInput(text="Animal cells and algae contain chloroplasts.", evidence=(EVIDENCE,))
+
+
+def test_the_model_ranks_a_paraphrase_above_its_one_word_swap():
+    # given a correct paraphrase of a syllabus sentence (not in the syllabus's word order, so the
+    # extractive rule does not settle it) and the same sentence with one word swapped
+    # when the real model scores both
+    paraphrase, swapped = score_claims([PARAPHRASE, ONE_WORD_SWAP])
+    # then both went through the cross-encoder, and it prefers the paraphrase
+    assert paraphrase.layers.model_logit is not None
+    assert swapped.layers.model_logit is not None
+    assert paraphrase.layers.model_logit > swapped.layers.model_logit
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11's done criterion, not met by the v2 model (973 CPU steps): it prefers the paraphrase "
+    "but by too little to clear the precision-first threshold (0.96), and the negation check misfires on "
+    "the evidence's 'but not in animal cells'; see docs/verifier.md. Remove this marker when a model passes.",
+)
+def test_a_paraphrase_is_released_in_its_own_words_and_a_one_word_swap_is_withheld():
+    # when the real model scores the paraphrase and the swap
+    released, withheld = score_claims([PARAPHRASE, ONE_WORD_SWAP])
+    # then the paraphrase is supported on the model's judgement, the swap is not
+    assert released.layers.model_logit is not None
+    assert released.supported is True
+    assert withheld.supported is False

