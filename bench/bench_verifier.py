@@ -153,7 +153,7 @@ def main() -> None:
     ]
     lines += _table(
         loso.at_operating,
-        "Leave-one-source-out, operating threshold (combiner + threshold fitted on the other sources; "
+        "Leave-one-source-out, fitted operating threshold before the guard (combiner + threshold fitted on the other sources; "
         "the cross-encoder never saw any dev source)",
     )
     lines += _table(loso.at_half, "Leave-one-source-out, threshold 0.5 (balanced-accuracy operating point)")
