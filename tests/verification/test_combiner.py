@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
+from verification.entailment.calibration import FeatureSet, fit_combiner, guard_threshold, leave_one_source_out
 from verification.entailment.combiner import Combiner, balanced_weights, fit_logistic, precision_threshold
+from verification.entailment.scorer import EXTRACTIVE_PROBABILITY
 
 
 def test_balanced_weights_equalise_sources_and_classes():
@@ -43,3 +45,37 @@ def test_precision_threshold_out_of_reach_is_above_every_fitted_probability():
     # and an unreached value the fit did reach is refused
     with pytest.raises(ValueError, match="not above every fitted probability"):
         precision_threshold(probabilities, labels, ["s"] * 4, target_precision=0.97, unreached=0.7)
+
+
+def _one_feature_set(values, labels, sources):
+    return FeatureSet(
+        features=np.array([[v] + [0.0] * 9 for v in values]),
+        labels=np.array(labels, dtype=float),
+        sources=sources,
+        ids=[str(i) for i in range(len(values))],
+    )
+
+
+def test_guard_keeps_a_threshold_that_holds_leave_one_source_out():
+    # given two sources where the first feature separates the classes the same way in both
+    values = [3.0, 2.0, -2.0, -3.0] * 2
+    data = _one_feature_set(values, [1, 1, 0, 0] * 2, ["a"] * 4 + ["b"] * 4)
+    combiner = fit_combiner(data, version="t")
+    # when the fitted threshold is judged leave-one-source-out
+    guarded, precision = guard_threshold(combiner, leave_one_source_out(data), data)
+    # then every source labelled at the other's threshold is right: the threshold is kept
+    assert precision == 1.0
+    assert guarded.threshold == combiner.threshold
+
+
+def test_guard_falls_back_when_the_threshold_does_not_transfer():
+    # given two sources where the feature's direction flips between them
+    values = [3.0, 2.0, -2.0, -3.0] * 2
+    data = _one_feature_set(values, [1, 1, 0, 0, 0, 0, 1, 1], ["a"] * 4 + ["b"] * 4)
+    combiner = fit_combiner(data, version="t")
+    # when judged leave-one-source-out
+    guarded, precision = guard_threshold(combiner, leave_one_source_out(data), data)
+    # then the precision does not reach the target and the combiner may not badge on its own
+    assert not precision >= 0.95
+    assert guarded.threshold == EXTRACTIVE_PROBABILITY
+    assert guarded.weights == combiner.weights
