@@ -40,6 +40,15 @@ DEFAULT_STARTUP_TIMEOUT_S = 90.0
 # of SmolLM2's full 8192 window; pass n_ctx to match LLM_CONTEXT_TOKENS where it matters.
 DEFAULT_N_CTX = 4096
 _STOP_GRACE_S = 10.0
+# What the server inherits from our environment. llama_cpp.server reads its settings from the
+# environment as well as its command line, and HOST, PORT and CONFIG_FILE win over the command line:
+# `make run PORT=8011` (make exports command-line variables) sent the model child onto the web
+# server's own port, and a deployment's API_KEY would make it demand a key we do not send. So it
+# gets only what a Python process and the native libraries need; its settings come from argv alone.
+_INHERITED_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "TEMP", "TMP", "LD_LIBRARY_PATH", "VIRTUAL_ENV"}
+)
+_INHERITED_PREFIXES = ("LC_", "PYTHON", "OMP_", "GOMP_", "KMP_", "GGML_", "OPENBLAS_", "MKL_")
 
 
 class LlamaServerError(RuntimeError):
@@ -65,6 +74,15 @@ class LlamaServer:
     def base_url(self) -> str:
         """The OpenAI API root, for LLM_BASE_URL."""
         return f"http://{self.host}:{self.port}/v1"
+
+
+def child_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """The part of ``environ`` the server process may see (see _INHERITED_NAMES)."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in _INHERITED_NAMES or name.startswith(_INHERITED_PREFIXES)
+    }
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -124,6 +142,7 @@ def start_llama_server(
             stdin=subprocess.DEVNULL,
             start_new_session=detach,
             preexec_fn=preexec_fn,
+            env=child_environment(os.environ),
         )
     server = LlamaServer(process=process, host=host, port=port, model_name=model_name, log_path=log_path)
     try:

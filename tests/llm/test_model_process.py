@@ -12,9 +12,10 @@ import pytest
 
 from llm.child_backend import ChildProcessChatClient
 from llm.errors import LLMUnavailableError
+from llm.llama_server import child_environment, free_port
 from llm.model_files import SMOLLM2_MODEL_NAME, smollm2_gguf_path
 from llm.model_process import ModelProcess, ModelProcessConfig
-from llm.types import ChatMessage
+from llm.types import ChatMessage, StreamStats
 
 pytestmark = pytest.mark.integration
 
@@ -79,26 +80,25 @@ def test_a_child_killed_mid_answer_fails_that_answer_fast_and_is_restarted(
 
 def test_concurrent_requests_queue_instead_of_cutting_each_other_short(model_child: ModelProcess) -> None:
     # given one child (llama_cpp.server interrupts a stream when a new request arrives, by default)
-    # and the answer a request gets on its own
     client = _client(model_child)
     model_child.wait_ready()
     long_question = [ChatMessage("user", "Describe the parts of a plant cell and what each part does.")]
 
-    async def one() -> str:
+    async def one() -> StreamStats | None:
         async with client.stream(long_question, max_tokens=48, temperature=0.0) as stream:
-            return await stream.text()
+            await stream.text()
+            return stream.stats
 
-    alone = asyncio.run(one())
-
-    async def both() -> list[str]:
+    async def both() -> list[StreamStats | None]:
         return list(await asyncio.gather(one(), one()))
 
     # when two answers stream at once
     first, second = asyncio.run(both())
 
-    # then each is the whole answer, as if it had run alone
-    assert len(alone) > 100
-    assert (first, second) == (alone, alone)
+    # then each ran to its token limit: neither was cut short by the other
+    assert first is not None and second is not None
+    assert (first.finish_reason, second.finish_reason) == ("length", "length")
+    assert first.delta_count >= 40 and second.delta_count >= 40
 
 
 def test_a_request_while_no_child_can_start_fails_as_unreachable(tmp_path) -> None:
@@ -118,3 +118,46 @@ def test_a_request_while_no_child_can_start_fails_as_unreachable(tmp_path) -> No
     # then the caller is told the model is unreachable, after the ready timeout
     assert failure.value.reason == "unreachable"
     assert "not ready after 2 s" in failure.value.detail
+
+
+def test_the_web_servers_environment_does_not_steer_the_child(
+    model_child: ModelProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the variables a deployment sets for its web server (llama_cpp.server also reads them)
+    monkeypatch.setenv("PORT", str(free_port()))
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("API_KEY", "the-web-servers-secret")
+
+    # when the child starts and is asked
+    answer = asyncio.run(_client(model_child).complete(QUESTION, max_tokens=4, temperature=0.0))
+
+    # then it listens on its own loopback port and wants no key
+    assert answer.strip() != ""
+    assert model_child.base_url == f"http://127.0.0.1:{model_child.port}/v1"
+
+
+def test_the_child_inherits_only_what_python_and_the_native_libraries_need() -> None:
+    # given an environment with the process basics and a web server's settings
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONPATH": "/app",
+        "OMP_NUM_THREADS": "2",
+        "OPENBLAS_CORETYPE": "haswell",
+        "PORT": "8000",
+        "HOST": "0.0.0.0",
+        "CONFIG_FILE": "/etc/llama.json",
+        "API_KEY": "secret",
+        "DATABASE_URL": "postgres://",
+    }
+
+    # when the child's environment is made, then the settings are gone and the basics kept
+    assert child_environment(environ) == {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONPATH": "/app",
+        "OMP_NUM_THREADS": "2",
+        "OPENBLAS_CORETYPE": "haswell",
+    }
