@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("curriculum.urls")),
     path("", include("tutor.urls")),
     path("", include("verification.urls")),
+    path("", include("learning.urls")),
 ]
 
 urlpatterns = [

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "channels",
     "curriculum",
     "verification",
+    "learning",
     "tutor",
     "frontend",
 ]

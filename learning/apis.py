@@ -1,0 +1,438 @@
+"""REST endpoints of the learner model, under ``me/`` (always the signed-in student's own): the study
+plan (enrol with an exam date, today, calendar, reschedule), practice sessions, reviews due, progress.
+
+Thin: parse, call one service or selector, format.
+"""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import ErrorResponseSerializer
+from curriculum.models import Curriculum
+from curriculum.selectors import curriculum_can_study, curriculum_get, topic_get
+
+from .models import PracticeSession, StudyPlan
+from .plan import QUESTIONS_PER_SESSION
+from .selectors import (
+    plan_days,
+    plan_item_status,
+    practice_session_get,
+    progress_by_topic,
+    progress_over_time,
+    reviews_due,
+    study_plan_get,
+)
+from .services import (
+    MAX_DAILY_MINUTES,
+    MAX_SESSION_QUESTIONS,
+    MIN_DAILY_MINUTES,
+    LearningError,
+    practice_answer_submit,
+    practice_session_finish,
+    practice_session_start,
+    study_plan_enrol,
+    study_plan_reschedule,
+)
+
+# Refusals the client can act on get the status that says what is wrong; the rest are 400.
+_REFUSAL_STATUS = {
+    "not_enrolled": status.HTTP_403_FORBIDDEN,
+    "no_such_question": status.HTTP_404_NOT_FOUND,
+    "already_answered": status.HTTP_409_CONFLICT,
+    "session_finished": status.HTTP_409_CONFLICT,
+    "nothing_planned": status.HTTP_409_CONFLICT,
+    "no_questions": status.HTTP_409_CONFLICT,
+}
+_ERRORS = {
+    400: ErrorResponseSerializer,
+    401: ErrorResponseSerializer,
+    403: ErrorResponseSerializer,
+    404: ErrorResponseSerializer,
+    409: ErrorResponseSerializer,
+}
+
+
+class LearningRefused(APIException):
+    """A LearningError in the API's error body, with its own code."""
+
+    def __init__(self, error: LearningError) -> None:
+        self.status_code = _REFUSAL_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST)
+        super().__init__(detail=error.message, code=error.code)
+
+
+def _curriculum_or_404(slug: str) -> Curriculum:
+    curriculum = curriculum_get(slug=slug)
+    if curriculum is None:
+        raise NotFound(f"No curriculum '{slug}'.")
+    return curriculum
+
+
+def _plan_or_404(request: Request, slug: str) -> StudyPlan:
+    plan = study_plan_get(student=request.user, curriculum=_curriculum_or_404(slug))
+    if plan is None:
+        raise NotFound("No study plan: enrol with an exam date first.")
+    return plan
+
+
+def _session_or_404(request: Request, session_id: int) -> PracticeSession:
+    session = practice_session_get(student=request.user, session_id=session_id)
+    if session is None:
+        raise NotFound("No such practice session.")
+    return session
+
+
+class PlanSerializer(serializers.Serializer):
+    curriculum = serializers.SlugField(source="enrollment.curriculum.slug")
+    exam_date = serializers.DateField(source="enrollment.exam_date")
+    daily_minutes = serializers.IntegerField()
+    predicted_readiness = serializers.FloatField(
+        help_text="Expected fraction of right answers on an exam with one question per topic, if the plan is followed."
+    )
+    unplaced_sessions = serializers.IntegerField(
+        help_text="Practice sessions the topics need that do not fit before the exam."
+    )
+    computed_for = serializers.DateField(help_text="The day the plan was last recomputed from.")
+
+
+class PlanItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    day = serializers.DateField()
+    kind = serializers.ChoiceField(choices=["review", "learn", "practice"])
+    topic_id = serializers.IntegerField(allow_null=True)
+    topic = serializers.CharField(
+        allow_null=True, help_text='The section as the book numbers it, e.g. "5.2 Passive Transport".'
+    )
+    questions = serializers.IntegerField()
+    minutes = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["done", "missed", "planned"])
+
+
+class PlanDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    minutes = serializers.IntegerField()
+    items = PlanItemSerializer(many=True)
+
+
+def _plan_day_data(day) -> dict:
+    today = timezone.localdate()
+    return {
+        "day": day.day,
+        "minutes": day.minutes,
+        "items": [
+            {
+                "id": item.pk,
+                "day": item.day,
+                "kind": item.kind,
+                "topic_id": item.topic_id,
+                "topic": item.topic.label if item.topic else None,
+                "questions": item.questions,
+                "minutes": item.minutes,
+                "status": plan_item_status(item=item, today=today),
+            }
+            for item in day.items
+        ],
+    }
+
+
+class StudyPlanEnrolApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        curriculum = serializers.SlugField()
+        exam_date = serializers.DateField()
+        daily_minutes = serializers.IntegerField(min_value=MIN_DAILY_MINUTES, max_value=MAX_DAILY_MINUTES)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: PlanSerializer, **_ERRORS},
+        operation_id="me_study_plans_create",
+        description="Enrol with an exam date and a daily time budget, and compute the plan. Enrolling again changes "
+        "the date or budget and keeps all progress.",
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        curriculum = _curriculum_or_404(data["curriculum"])
+        try:
+            plan = study_plan_enrol(
+                student=request.user,
+                curriculum=curriculum,
+                exam_date=data["exam_date"],
+                daily_minutes=data["daily_minutes"],
+            )
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+class StudyPlanDetailApi(APIView):
+    @extend_schema(responses={200: PlanSerializer, **_ERRORS}, operation_id="me_study_plans_retrieve")
+    def get(self, request, slug: str):
+        return Response(PlanSerializer(_plan_or_404(request, slug)).data)
+
+
+class StudyPlanTodayApi(APIView):
+    @extend_schema(
+        responses={200: PlanDaySerializer, **_ERRORS},
+        operation_id="me_study_plans_today",
+        description="Today's items, due reviews first; done ones marked.",
+    )
+    def get(self, request, slug: str):
+        plan = _plan_or_404(request, slug)
+        today = timezone.localdate()
+        days = plan_days(plan=plan, start=today, end=today)
+        day = days[0] if days else None
+        data = _plan_day_data(day) if day else {"day": today, "minutes": 0, "items": []}
+        return Response(PlanDaySerializer(data).data)
+
+
+class StudyPlanCalendarApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        plan = PlanSerializer()
+        days = PlanDaySerializer(many=True)
+
+    @extend_schema(
+        responses={200: OutputSerializer, **_ERRORS},
+        operation_id="me_study_plans_calendar",
+        description="Every day of the plan up to the exam, past days included with done and missed items.",
+    )
+    def get(self, request, slug: str):
+        plan = _plan_or_404(request, slug)
+        data = {"plan": plan, "days": [_plan_day_data(day) for day in plan_days(plan=plan)]}
+        return Response(self.OutputSerializer(data).data)
+
+
+class StudyPlanRescheduleApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        exam_date = serializers.DateField(required=False)
+        daily_minutes = serializers.IntegerField(
+            min_value=MIN_DAILY_MINUTES, max_value=MAX_DAILY_MINUTES, required=False
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: PlanSerializer, **_ERRORS},
+        operation_id="me_study_plans_reschedule",
+        description="Recompute the plan from today (after missed days or new results), optionally with a new exam "
+        "date or budget. Progress is kept: it lives in answers, mastery and review cards, not in the plan.",
+    )
+    def post(self, request, slug: str):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = _plan_or_404(request, slug)
+        try:
+            plan = study_plan_reschedule(plan=plan, **serializer.validated_data)
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(PlanSerializer(plan).data)
+
+
+class SessionSerializer(serializers.Serializer):
+    class QuestionSerializer(serializers.Serializer):
+        position = serializers.IntegerField()
+        question_id = serializers.IntegerField()
+        topic_id = serializers.IntegerField(source="question.topic_id")
+        stem = serializers.CharField(source="question.stem")
+        options = serializers.ListField(child=serializers.CharField())
+        answered = serializers.BooleanField()
+
+    id = serializers.IntegerField()
+    curriculum = serializers.SlugField(source="enrollment.curriculum.slug")
+    kind = serializers.CharField()
+    topic_id = serializers.IntegerField(allow_null=True)
+    plan_item_id = serializers.IntegerField(allow_null=True)
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    questions = QuestionSerializer(many=True)
+
+
+def _session_data(session: PracticeSession) -> dict:
+    rows = session.questions.select_related("question").order_by("position")
+    answered = set(rows.filter(answer__isnull=False).values_list("position", flat=True))
+    return {
+        "id": session.pk,
+        "enrollment": session.enrollment,
+        "kind": session.kind,
+        "topic_id": session.topic_id,
+        "plan_item_id": session.plan_item_id,
+        "started_at": session.started_at,
+        "finished_at": session.finished_at,
+        "questions": [
+            {
+                "position": r.position,
+                "question_id": r.question_id,
+                "question": r.question,
+                "options": r.options,
+                "answered": r.position in answered,
+            }
+            for r in rows
+        ],
+    }
+
+
+class PracticeSessionStartApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        curriculum = serializers.SlugField()
+        kind = serializers.ChoiceField(choices=PracticeSession.Kind.choices)
+        topic_id = serializers.IntegerField(required=False, help_text="The topic, for kind=topic.")
+        size = serializers.IntegerField(min_value=1, max_value=MAX_SESSION_QUESTIONS, default=QUESTIONS_PER_SESSION)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: SessionSerializer, **_ERRORS},
+        operation_id="me_practice_sessions_create",
+        description="Start a session: questions on one topic, today's next plan item, or due reviews. Options are "
+        "shown without the key; no question or option appears twice.",
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        curriculum = _curriculum_or_404(data["curriculum"])
+        topic = topic_get(topic_id=data["topic_id"]) if "topic_id" in data else None
+        try:
+            session = practice_session_start(
+                student=request.user, curriculum=curriculum, kind=data["kind"], topic=topic, size=data["size"]
+            )
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(SessionSerializer(_session_data(session)).data, status=status.HTTP_201_CREATED)
+
+
+class PracticeSessionDetailApi(APIView):
+    @extend_schema(responses={200: SessionSerializer, **_ERRORS}, operation_id="me_practice_sessions_retrieve")
+    def get(self, request, session_id: int):
+        return Response(SessionSerializer(_session_data(_session_or_404(request, session_id))).data)
+
+
+class PracticeAnswerApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        position = serializers.IntegerField(min_value=0)
+        option = serializers.IntegerField(min_value=0, help_text="Index into the question's shown options.")
+
+    class OutputSerializer(serializers.Serializer):
+        correct = serializers.BooleanField()
+        chosen_option = serializers.IntegerField()
+        key_option = serializers.IntegerField()
+        explanation = serializers.CharField()
+        topic_id = serializers.IntegerField()
+        mastery_before = serializers.FloatField()
+        mastery = serializers.FloatField(source="mastery.mastery")
+        uncertainty = serializers.FloatField(source="mastery.uncertainty")
+        evidence = serializers.IntegerField(source="mastery.evidence", help_text="Graded answers the mastery rests on.")
+        next_review = serializers.DateTimeField(help_text="When spaced repetition (FSRS) brings the question back.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, **_ERRORS},
+        operation_id="me_practice_sessions_answer",
+        description="Answer one question: graded exactly against the key, then mastery (BKT) and the review card "
+        "(FSRS) are updated.",
+    )
+    def post(self, request, session_id: int):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = _session_or_404(request, session_id)
+        try:
+            graded = practice_answer_submit(session=session, **serializer.validated_data)
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(self.OutputSerializer(graded).data)
+
+
+class PracticeSessionFinishApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        session_id = serializers.IntegerField()
+        questions = serializers.IntegerField()
+        answered = serializers.IntegerField()
+        correct = serializers.IntegerField()
+        plan_item_done = serializers.BooleanField()
+        predicted_readiness = serializers.FloatField(allow_null=True)
+
+    @extend_schema(
+        request=None,
+        responses={200: OutputSerializer, **_ERRORS},
+        operation_id="me_practice_sessions_finish",
+        description="Finish the session (idempotent); the plan is recomputed with the new results.",
+    )
+    def post(self, request, session_id: int):
+        summary = practice_session_finish(session=_session_or_404(request, session_id))
+        return Response(self.OutputSerializer(summary).data)
+
+
+_CURRICULUM_PARAM = OpenApiParameter("curriculum", str, required=True, description="The curriculum's slug.")
+
+
+class ReviewDueListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        question_id = serializers.IntegerField()
+        topic_id = serializers.IntegerField(source="question.topic_id")
+        topic = serializers.CharField(source="question.topic.label")
+        stem = serializers.CharField(source="question.stem")
+        due = serializers.DateTimeField()
+        reviews = serializers.IntegerField()
+        lapses = serializers.IntegerField()
+
+    @extend_schema(
+        parameters=[_CURRICULUM_PARAM],
+        responses={200: OutputSerializer(many=True), **_ERRORS},
+        operation_id="me_reviews_due",
+        description="Questions spaced repetition (FSRS) has due now, most overdue first.",
+    )
+    def get(self, request):
+        curriculum = _curriculum_or_404(request.query_params.get("curriculum", ""))
+        if not curriculum_can_study(user=request.user, curriculum=curriculum):
+            raise LearningRefused(LearningError("not_enrolled", "Enrol in the curriculum first."))
+        return Response(self.OutputSerializer(reviews_due(student=request.user, curriculum=curriculum), many=True).data)
+
+
+class TopicProgressListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        topic_id = serializers.IntegerField()
+        label = serializers.CharField()
+        chapter = serializers.CharField()
+        mastery = serializers.FloatField(help_text="BKT probability the topic is known.")
+        uncertainty = serializers.FloatField(help_text="Standard deviation of known/unknown under the estimate.")
+        answers = serializers.IntegerField(help_text="Graded answers the estimate rests on.")
+        correct = serializers.IntegerField()
+        mastered = serializers.BooleanField()
+        prerequisites = serializers.ListField(child=serializers.IntegerField())
+
+    @extend_schema(
+        responses={200: OutputSerializer(many=True), **_ERRORS},
+        operation_id="me_progress_topics",
+        description="Mastery per topic in book order, with its evidence and uncertainty.",
+    )
+    def get(self, request, slug: str):
+        curriculum = _curriculum_or_404(slug)
+        if not curriculum_can_study(user=request.user, curriculum=curriculum):
+            raise LearningRefused(LearningError("not_enrolled", "Enrol in the curriculum first."))
+        return Response(
+            self.OutputSerializer(progress_by_topic(student=request.user, curriculum=curriculum), many=True).data
+        )
+
+
+class ProgressHistoryApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        day = serializers.DateField()
+        answers = serializers.IntegerField()
+        correct = serializers.IntegerField()
+        mean_mastery = serializers.FloatField()
+        topics_mastered = serializers.IntegerField()
+
+    @extend_schema(
+        responses={200: OutputSerializer(many=True), **_ERRORS},
+        operation_id="me_progress_history",
+        description="Progress over time: per day answered, its answers and the curriculum's mean mastery at its end.",
+    )
+    def get(self, request, slug: str):
+        curriculum = _curriculum_or_404(slug)
+        if not curriculum_can_study(user=request.user, curriculum=curriculum):
+            raise LearningRefused(LearningError("not_enrolled", "Enrol in the curriculum first."))
+        return Response(
+            self.OutputSerializer(progress_over_time(student=request.user, curriculum=curriculum), many=True).data
+        )

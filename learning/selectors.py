@@ -1,0 +1,208 @@
+"""Reads of the learner model: mastery with its evidence, the plan by day, reviews due, progress."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from curriculum.models import Curriculum, Enrollment, PracticeQuestion, Topic
+
+from . import bkt
+from .models import MasteryState, PlanItem, PracticeAnswer, PracticeSession, ReviewCard, StudyPlan, TopicBktParams
+from .plan import prerequisites_from_book
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicProgress:
+    topic_id: int
+    label: str
+    chapter: str
+    mastery: float
+    uncertainty: float
+    answers: int
+    correct: int
+    mastered: bool
+    prerequisites: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayProgress:
+    day: date
+    answers: int
+    correct: int
+    mean_mastery: float
+    """Mean over the curriculum's topics at the end of the day (unanswered topics at their prior)."""
+    topics_mastered: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanDay:
+    day: date
+    items: list[PlanItem]
+    minutes: int
+
+
+def curriculum_topics(*, curriculum: Curriculum) -> list[Topic]:
+    """The curriculum's topics in book order."""
+    return list(
+        Topic.objects.filter(unit__curriculum=curriculum)
+        .select_related("unit")
+        .order_by("unit__position", "position", "id")
+    )
+
+
+def topic_prerequisites(*, topics: Sequence[Topic]) -> dict[int, tuple[int, ...]]:
+    return prerequisites_from_book([(t.pk, t.unit_id) for t in topics])
+
+
+def bkt_params_map(*, topic_ids: Sequence[int]) -> dict[int, bkt.BktParams]:
+    """Fitted parameters per topic; topics never fitted get ``bkt.DEFAULT_PARAMS``."""
+    fitted = {
+        row.topic_id: bkt.BktParams(p_init=row.p_init, p_learn=row.p_learn, p_slip=row.p_slip, p_guess=row.p_guess)
+        for row in TopicBktParams.objects.filter(topic_id__in=topic_ids)
+    }
+    return {topic_id: fitted.get(topic_id, bkt.DEFAULT_PARAMS) for topic_id in topic_ids}
+
+
+def mastery_states(*, student: AbstractBaseUser, topic_ids: Sequence[int]) -> dict[int, MasteryState]:
+    return {s.topic_id: s for s in MasteryState.objects.filter(student=student, topic_id__in=topic_ids)}
+
+
+def enrollment_get(*, student: AbstractBaseUser, curriculum: Curriculum) -> Enrollment | None:
+    return Enrollment.objects.filter(student=student, curriculum=curriculum).first()
+
+
+def study_plan_get(*, student: AbstractBaseUser, curriculum: Curriculum) -> StudyPlan | None:
+    return (
+        StudyPlan.objects.filter(enrollment__student=student, enrollment__curriculum=curriculum)
+        .select_related("enrollment")
+        .first()
+    )
+
+
+def plan_days(*, plan: StudyPlan, start: date | None = None, end: date | None = None) -> list[PlanDay]:
+    """The plan's items grouped by day, history included: done items and missed (past, not done) ones."""
+    items = PlanItem.objects.filter(plan=plan).select_related("topic__unit").order_by("day", "position")
+    if start is not None:
+        items = items.filter(day__gte=start)
+    if end is not None:
+        items = items.filter(day__lte=end)
+    grouped: dict[date, list[PlanItem]] = defaultdict(list)
+    for item in items:
+        grouped[item.day].append(item)
+    return [PlanDay(day=day, items=rows, minutes=sum(i.minutes for i in rows)) for day, rows in grouped.items()]
+
+
+def plan_item_status(*, item: PlanItem, today: date) -> str:
+    if item.done_at is not None:
+        return "done"
+    return "missed" if item.day < today else "planned"
+
+
+def reviews_due(
+    *, student: AbstractBaseUser, curriculum: Curriculum, now: datetime | None = None
+) -> QuerySet[ReviewCard]:
+    now = now or timezone.now()
+    return (
+        ReviewCard.objects.filter(student=student, question__topic__unit__curriculum=curriculum, due__lte=now)
+        .select_related("question__topic__unit")
+        .order_by("due", "id")
+    )
+
+
+def review_due_dates(*, student: AbstractBaseUser, curriculum: Curriculum, until: date) -> list[date]:
+    """Local due day of every card falling due before ``until``."""
+    dues = ReviewCard.objects.filter(student=student, question__topic__unit__curriculum=curriculum).values_list(
+        "due", flat=True
+    )
+    days = [timezone.localdate(due) for due in dues]
+    return [d for d in days if d < until]
+
+
+def gradable_questions(*, topic: Topic) -> QuerySet[PracticeQuestion]:
+    """Multiple-choice questions with a key: the only ones graded exactly."""
+    return PracticeQuestion.objects.filter(~Q(choices=[]), topic=topic, answer_index__isnull=False).order_by("id")
+
+
+def question_history(*, student: AbstractBaseUser, question_ids: Sequence[int]) -> dict[int, tuple[int, int, datetime]]:
+    """Per question: (times answered, times right, last answered) for this student."""
+    history: dict[int, tuple[int, int, datetime]] = {}
+    for question_id, correct, answered_at in PracticeAnswer.objects.filter(
+        student=student, session_question__question_id__in=question_ids
+    ).values_list("session_question__question_id", "correct", "answered_at"):
+        seen, right, _ = history.get(question_id, (0, 0, answered_at))
+        history[question_id] = (seen + 1, right + int(correct), answered_at)
+    return history
+
+
+def practice_session_get(*, student: AbstractBaseUser, session_id: int) -> PracticeSession | None:
+    return PracticeSession.objects.filter(student=student, pk=session_id).select_related("enrollment").first()
+
+
+def progress_by_topic(*, student: AbstractBaseUser, curriculum: Curriculum) -> list[TopicProgress]:
+    topics = curriculum_topics(curriculum=curriculum)
+    ids = [t.pk for t in topics]
+    params = bkt_params_map(topic_ids=ids)
+    states = mastery_states(student=student, topic_ids=ids)
+    prerequisites = topic_prerequisites(topics=topics)
+    rows = []
+    for topic in topics:
+        state = states.get(topic.pk)
+        mastery = state.mastery if state else params[topic.pk].p_init
+        estimate = bkt.MasteryEstimate(mastery=mastery, evidence=state.answers if state else 0)
+        rows.append(
+            TopicProgress(
+                topic_id=topic.pk,
+                label=topic.label,
+                chapter=topic.unit.title,
+                mastery=mastery,
+                uncertainty=estimate.uncertainty,
+                answers=estimate.evidence,
+                correct=state.correct if state else 0,
+                mastered=mastery >= bkt.MASTERED,
+                prerequisites=prerequisites[topic.pk],
+            )
+        )
+    return rows
+
+
+def progress_over_time(*, student: AbstractBaseUser, curriculum: Curriculum) -> list[DayProgress]:
+    """One row per day the student answered: that day's answers and the curriculum's mastery at its end."""
+    topics = curriculum_topics(curriculum=curriculum)
+    if not topics:
+        return []
+    ids = [t.pk for t in topics]
+    params = bkt_params_map(topic_ids=ids)
+    current = {topic_id: params[topic_id].p_init for topic_id in ids}
+    answers = PracticeAnswer.objects.filter(student=student, topic_id__in=ids).order_by("answered_at", "id")
+    days: list[DayProgress] = []
+    day: date | None = None
+    count = right = 0
+
+    def close(on: date) -> DayProgress:
+        values = list(current.values())
+        return DayProgress(
+            day=on,
+            answers=count,
+            correct=right,
+            mean_mastery=sum(values) / len(values),
+            topics_mastered=sum(1 for v in values if v >= bkt.MASTERED),
+        )
+
+    for answer in answers.values_list("topic_id", "correct", "mastery_after", "answered_at"):
+        topic_id, correct, mastery_after, answered_at = answer
+        answer_day = timezone.localdate(answered_at)
+        if day is not None and answer_day != day:
+            days.append(close(day))
+            count = right = 0
+        day = answer_day
+        count += 1
+        right += int(correct)
+        current[topic_id] = mastery_after
+    if day is not None:
+        days.append(close(day))
+    return days
