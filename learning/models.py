@@ -78,7 +78,10 @@ class PracticeSession(models.Model):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="practice_sessions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    plan_item = models.ForeignKey(PlanItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The plan item it was started for, by id and not as a foreign key: a re-plan replaces open items
+    # (a bulk delete that a SET_NULL relation would turn into a row-by-row one), and a session whose
+    # item was replaced simply completes no item.
+    plan_item_id = models.PositiveBigIntegerField(null=True, blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -59,11 +59,57 @@ def topic_prerequisites(*, topics: Sequence[Topic]) -> dict[int, tuple[int, ...]
     return prerequisites_from_book([(t.pk, t.unit_id) for t in topics])
 
 
+@dataclass(frozen=True, kw_only=True)
+class TopicOutline:
+    """What planning needs of a topic and its student's state, read without building model rows (a
+    re-plan reads every topic of the book after each session)."""
+
+    topic_id: int
+    unit_id: int
+    mastery: float | None
+    answers: int
+    last_answered_at: datetime | None
+
+
+def topic_outline(*, student: AbstractBaseUser, curriculum: Curriculum) -> list[TopicOutline]:
+    """The curriculum's topics in book order with the student's mastery state (None: no answers yet)."""
+    topics = list(
+        Topic.objects.filter(unit__curriculum=curriculum)
+        .order_by("unit__position", "position", "id")
+        .values_list("id", "unit_id")
+    )
+    states = {
+        topic_id: (mastery, answers, last)
+        for topic_id, mastery, answers, last in MasteryState.objects.filter(
+            student=student, topic__unit__curriculum=curriculum
+        ).values_list("topic_id", "mastery", "answers", "last_answered_at")
+    }
+    return [
+        TopicOutline(
+            topic_id=topic_id,
+            unit_id=unit_id,
+            mastery=states[topic_id][0] if topic_id in states else None,
+            answers=states[topic_id][1] if topic_id in states else 0,
+            last_answered_at=states[topic_id][2] if topic_id in states else None,
+        )
+        for topic_id, unit_id in topics
+    ]
+
+
 def bkt_params_map(*, topic_ids: Sequence[int]) -> dict[int, bkt.BktParams]:
     """Fitted parameters per topic; topics never fitted get ``bkt.DEFAULT_PARAMS``."""
     fitted = {
         row.topic_id: bkt.BktParams(p_init=row.p_init, p_learn=row.p_learn, p_slip=row.p_slip, p_guess=row.p_guess)
         for row in TopicBktParams.objects.filter(topic_id__in=topic_ids)
+    }
+    return {topic_id: fitted.get(topic_id, bkt.DEFAULT_PARAMS) for topic_id in topic_ids}
+
+
+def bkt_params_for(*, curriculum: Curriculum, topic_ids: Sequence[int]) -> dict[int, bkt.BktParams]:
+    """``bkt_params_map`` for a whole curriculum, filtered by curriculum rather than a 300-id IN list."""
+    fitted = {
+        row.topic_id: bkt.BktParams(p_init=row.p_init, p_learn=row.p_learn, p_slip=row.p_slip, p_guess=row.p_guess)
+        for row in TopicBktParams.objects.filter(topic__unit__curriculum=curriculum)
     }
     return {topic_id: fitted.get(topic_id, bkt.DEFAULT_PARAMS) for topic_id in topic_ids}
 

@@ -29,16 +29,15 @@ from .models import (
     StudyPlan,
     TopicBktParams,
 )
-from .plan import QUESTIONS_PER_SESSION, PlanInput, PlanTopic, build_plan
+from .plan import QUESTIONS_PER_SESSION, PlanInput, PlanTopic, build_plan, prerequisites_from_book
 from .selectors import (
+    bkt_params_for,
     bkt_params_map,
-    curriculum_topics,
     enrollment_get,
     gradable_questions,
-    mastery_states,
     question_history,
     review_due_dates,
-    topic_prerequisites,
+    topic_outline,
 )
 
 # A daily budget under 10 minutes fits no session; over 10 hours is not a study plan.
@@ -147,7 +146,11 @@ def study_plan_recompute(*, plan: StudyPlan, now: datetime | None = None) -> Stu
     state. Done items and past days stay as history; today's done work counts against today's budget."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    plan = StudyPlan.objects.select_for_update().select_related("enrollment__curriculum").get(pk=plan.pk)
+    plan = (
+        StudyPlan.objects.select_for_update(of=("self",))
+        .select_related("enrollment__curriculum", "enrollment__student")
+        .get(pk=plan.pk)
+    )
     enrollment = plan.enrollment
     if enrollment.exam_date is None:
         raise LearningError("no_exam_date", "Enrol with an exam date first.")
@@ -155,24 +158,20 @@ def study_plan_recompute(*, plan: StudyPlan, now: datetime | None = None) -> Stu
     PlanItem.objects.filter(plan=plan, day__gte=today, done_at__isnull=True).delete()
     done_today = list(PlanItem.objects.filter(plan=plan, day=today))
 
-    topics = curriculum_topics(curriculum=enrollment.curriculum)
-    ids = [t.pk for t in topics]
-    params = bkt_params_map(topic_ids=ids)
-    states = mastery_states(student=student, topic_ids=ids)
-    prerequisites = topic_prerequisites(topics=topics)
-    plan_topics = []
-    for topic in topics:
-        state = states.get(topic.pk)
-        plan_topics.append(
-            PlanTopic(
-                topic_id=topic.pk,
-                mastery=state.mastery if state else params[topic.pk].p_init,
-                evidence=state.answers if state else 0,
-                prerequisites=prerequisites[topic.pk],
-                params=params[topic.pk],
-                last_practised=timezone.localdate(state.last_answered_at) if state and state.last_answered_at else None,
-            )
+    outline = topic_outline(student=student, curriculum=enrollment.curriculum)
+    params = bkt_params_for(curriculum=enrollment.curriculum, topic_ids=[t.topic_id for t in outline])
+    prerequisites = prerequisites_from_book([(t.topic_id, t.unit_id) for t in outline])
+    plan_topics = [
+        PlanTopic(
+            topic_id=t.topic_id,
+            mastery=t.mastery if t.mastery is not None else params[t.topic_id].p_init,
+            evidence=t.answers,
+            prerequisites=prerequisites[t.topic_id],
+            params=params[t.topic_id],
+            last_practised=timezone.localdate(t.last_answered_at) if t.last_answered_at else None,
         )
+        for t in outline
+    ]
     result = build_plan(
         PlanInput(
             today=today,
@@ -261,7 +260,12 @@ def practice_session_start(
     if not questions:
         raise LearningError("no_questions", "There are no questions to practise here now.")
     session = PracticeSession.objects.create(
-        student=student, enrollment=enrollment, kind=kind, topic=topic, plan_item=plan_item, started_at=now
+        student=student,
+        enrollment=enrollment,
+        kind=kind,
+        topic=topic,
+        plan_item_id=plan_item.pk if plan_item else None,
+        started_at=now,
     )
     rows = []
     for position, question in enumerate(questions):
@@ -432,7 +436,7 @@ def practice_session_finish(*, session: PracticeSession, now: datetime | None = 
     """Close a session (again: no-op). A plan item whose session was answered in full is done, and
     the plan is recomputed with the new results."""
     now = now or timezone.now()
-    session = PracticeSession.objects.select_for_update().select_related("plan_item").get(pk=session.pk)
+    session = PracticeSession.objects.select_for_update().get(pk=session.pk)
     questions = SessionQuestion.objects.filter(session=session).count()
     answers = PracticeAnswer.objects.filter(session_question__session=session)
     answered = answers.count()
@@ -441,19 +445,20 @@ def practice_session_finish(*, session: PracticeSession, now: datetime | None = 
     if session.finished_at is None:
         session.finished_at = now
         session.save(update_fields=["finished_at"])
-        item = session.plan_item
-        if item is not None and item.done_at is None and answered == questions:
-            item.done_at = now
-            item.save(update_fields=["done_at"])
+        if session.plan_item_id is not None and answered == questions:
+            PlanItem.objects.filter(pk=session.plan_item_id, done_at__isnull=True).update(done_at=now)
         if plan is not None:
             plan = study_plan_recompute(plan=plan, now=now)
-    item = session.plan_item
+    item_done = (
+        session.plan_item_id is not None
+        and PlanItem.objects.filter(pk=session.plan_item_id, done_at__isnull=False).exists()
+    )
     return SessionSummary(
         session_id=session.pk,
         questions=questions,
         answered=answered,
         correct=correct,
-        plan_item_done=item is not None and PlanItem.objects.filter(pk=item.pk, done_at__isnull=False).exists(),
+        plan_item_done=item_done,
         predicted_readiness=plan.predicted_readiness if plan is not None else None,
     )
 
