@@ -1,10 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import learning_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
     path("enrol/", views.enrol, name="enrol"),
     path("study/<slug:slug>/", views.study, name="study"),
+    path("learn/<slug:slug>/", learning_views.plan_page, name="learning-plan"),
+    path("learn/<slug:slug>/plan/", learning_views.plan_save, name="learning-plan-save"),
+    path("learn/<slug:slug>/practice/", learning_views.practice_start, name="learning-practice-start"),
+    path("learn/practice/<int:session_id>/", learning_views.practice_page, name="learning-practice"),
+    path("learn/practice/<int:session_id>/answer/", learning_views.practice_answer, name="learning-practice-answer"),
+    path("learn/practice/<int:session_id>/finish/", learning_views.practice_finish, name="learning-practice-finish"),
 ]

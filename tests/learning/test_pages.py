@@ -1,0 +1,100 @@
+"""The learner model's web pages: make a plan, practise today's item, see feedback and progress."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from learning.models import PlanItem, SessionQuestion, StudyPlan
+from tests.factories import CurriculumFactory, EnrollmentFactory, TopicFactory, UnitFactory, UserFactory
+from tests.learning.factories import PracticeQuestionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enrolled_client(client):
+    curriculum = CurriculumFactory(slug="biology-2e", title="Biology 2e")
+    unit = UnitFactory(curriculum=curriculum, position=1, number="5", title="Membranes")
+    topic = TopicFactory(unit=unit, position=1, number="5.2", title="Passive Transport")
+    for n in range(2):
+        PracticeQuestionFactory(
+            topic=topic,
+            stem=f"Which moves water {n}?",
+            choices=["osmosis", "active transport", "endocytosis"],
+            answer_index=0,
+            explanation="Water crosses by osmosis.",
+        )
+    student = UserFactory()
+    EnrollmentFactory(student=student, curriculum=curriculum)
+    client.force_login(student)
+    return client, student, topic
+
+
+def test_the_study_page_links_to_the_plan(enrolled_client):
+    client, _, _ = enrolled_client
+    html = client.get("/study/biology-2e/").content.decode()
+    assert '<a href="/learn/biology-2e/">Your study plan, practice and progress</a>' in html
+
+
+def test_a_student_makes_a_plan_practises_and_sees_feedback_and_progress(enrolled_client):
+    # given
+    client, student, _ = enrolled_client
+    exam = timezone.localdate() + timedelta(days=14)
+
+    # when they make a plan and start today's item
+    saved = client.post("/learn/biology-2e/plan/", {"exam_date": exam.isoformat(), "daily_minutes": "30"})
+    plan_html = client.get("/learn/biology-2e/").content.decode()
+    started = client.post("/learn/biology-2e/practice/", {"kind": "plan"})
+    session_url = started["Location"]
+    question_html = client.get(session_url).content.decode()
+    # and answer the first question wrong
+    session_id = int(session_url.rstrip("/").split("/")[-1])
+    served = SessionQuestion.objects.get(session_id=session_id, position=0)
+    answered = client.post(f"{session_url}answer/", {"position": "0", "option": "1"})
+    feedback_html = client.get(answered["Location"]).content.decode()
+
+    # then
+    assert saved.status_code == 302
+    assert StudyPlan.objects.get(enrollment__student=student).daily_minutes == 30
+    assert "Learn: 5.2 Passive Transport (5 questions)" in plan_html
+    assert "Predicted exam readiness" in plan_html
+    assert served.options == ["osmosis", "active transport", "endocytosis"]
+    assert "Which moves water" in question_html
+    assert question_html.count('type="radio" name="option"') == 3
+    assert "Not quite." in feedback_html and "The answer is: osmosis" in feedback_html
+    assert "Water crosses by osmosis." in feedback_html
+
+
+def test_finishing_marks_the_item_done_on_the_plan(enrolled_client):
+    # given a plan and a session answered in full
+    client, student, _ = enrolled_client
+    exam = timezone.localdate() + timedelta(days=14)
+    client.post("/learn/biology-2e/plan/", {"exam_date": exam.isoformat(), "daily_minutes": "30"})
+    session_url = client.post("/learn/biology-2e/practice/", {"kind": "plan"})["Location"]
+    for position in (0, 1):
+        client.post(f"{session_url}answer/", {"position": str(position), "option": "0"})
+    # when
+    finished = client.post(f"{session_url}finish/")
+    plan_html = client.get(finished["Location"]).content.decode()
+    # then
+    assert PlanItem.objects.filter(plan__enrollment__student=student, done_at__isnull=False).count() == 1
+    assert "Session finished: 2 of 2 right." in plan_html
+    assert '<span class="status">done</span>' in plan_html
+    assert "<td>2/2</td>" in plan_html
+
+
+def test_a_past_exam_date_is_refused_with_a_message(enrolled_client):
+    client, student, _ = enrolled_client
+    response = client.post(
+        "/learn/biology-2e/plan/", {"exam_date": timezone.localdate().isoformat(), "daily_minutes": "30"}, follow=True
+    )
+    assert "The exam date must be after today." in response.content.decode()
+    assert not StudyPlan.objects.filter(enrollment__student=student).exists()
+
+
+def test_pages_need_enrolment(client):
+    CurriculumFactory(slug="chemistry")
+    client.force_login(UserFactory())
+    response = client.get("/learn/chemistry/")
+    assert (response.status_code, response["Location"]) == (302, "/")
