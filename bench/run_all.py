@@ -25,6 +25,7 @@ BENCHES = {
     "answer": ["bench/bench_answer.py"],
     "revision_choice": ["bench/bench_revision_choice.py"],
     "sockets": ["bench/bench_sockets.py"],
+    "learning": ["bench/bench_learning.py"],
 }
 
 
