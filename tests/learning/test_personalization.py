@@ -1,0 +1,64 @@
+"""The learner model feeds the answer graph: two learners whose practice results differ get different
+explanations of the same question (scripted LLM, real retrieval of the mini book)."""
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from curriculum.models import Topic
+from learning.models import SessionQuestion
+from learning.services import practice_answer_submit, practice_session_start, study_plan_enrol
+from tests.factories import UserFactory
+from tests.fakes import ScriptedChatClient
+from tutor.graph.graph import answer_graph
+from tutor.graph.state import AnswerState
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HARD_NOTE = "Explain Velocity and Speed step by step: the student finds it hard."
+
+
+@sync_to_async
+def _learner_who_answered(curriculum, *, right: bool) -> int:
+    student = UserFactory()
+    study_plan_enrol(
+        student=student, curriculum=curriculum, exam_date=timezone.localdate() + timedelta(days=30), daily_minutes=30
+    )
+    topic = Topic.objects.get(unit__curriculum=curriculum, title="Velocity and Speed")
+    session = practice_session_start(student=student, curriculum=curriculum, kind="topic", topic=topic)
+    served = SessionQuestion.objects.get(session=session, position=0)
+    option = served.key_option if right else (served.key_option + 1) % len(served.options)
+    practice_answer_submit(session=session, position=0, option=option)
+    return student.pk
+
+
+async def _system_prompt(curriculum, student_id: int, client: ScriptedChatClient) -> str:
+    client.prompts.clear()
+    state = AnswerState(
+        question="What is speed?",
+        curriculum_id=curriculum.pk,
+        curriculum_title=curriculum.title,
+        student_id=student_id,
+    )
+    async for _ in answer_graph.astream(state, stream_mode="custom"):
+        pass
+    (answer_prompt,) = [p for p in client.prompts if p[-1].content == "What is speed?"]
+    return answer_prompt[0].content
+
+
+async def test_a_learner_who_got_the_topic_wrong_gets_it_explained_step_by_step(imported_mini_book, use_chat_client):
+    # given two learners: one answered the section's practice question wrong, the other right
+    client = use_chat_client(ScriptedChatClient(answer="Speed is the magnitude of velocity [1]."))
+    struggling = await _learner_who_answered(imported_mini_book, right=False)
+    confident = await _learner_who_answered(imported_mini_book, right=True)
+
+    # when both ask the same question
+    struggling_prompt = await _system_prompt(imported_mini_book, struggling, client)
+    confident_prompt = await _system_prompt(imported_mini_book, confident, client)
+
+    # then only the struggling learner's answer is asked to go step by step on that section
+    assert HARD_NOTE in struggling_prompt
+    assert HARD_NOTE not in confident_prompt
+    assert struggling_prompt.replace(" " + HARD_NOTE, "") == confident_prompt
