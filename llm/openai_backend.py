@@ -30,6 +30,7 @@ from llm.types import (
     GenerationOptions,
     StreamEvent,
     StreamStats,
+    TokenLogprob,
     TokenStream,
     finish_reason_from,
     validate_messages,
@@ -172,6 +173,28 @@ class OpenAIChatClient:
         response_format = response_format_for(schema, self.config.structured_output)
         text = await self._complete_text(checked, options, response_format=response_format)
         return parse_structured(text, schema)
+
+    async def first_token_logprobs(self, messages: Sequence[ChatMessage], *, top: int = 5) -> list[TokenLogprob]:
+        """The `top` most likely first tokens of the answer with their log-probabilities.
+
+        For one-token classifiers such as a MiniCheck grounding judge ("Yes"/"No"): one greedy
+        token is generated and its alternatives are read from the server's `top_logprobs`. Raises
+        LLMUnavailableError(reason="bad_response") when the server returns no log-probabilities.
+        """
+        checked = validate_messages(messages)
+        kwargs = self._request_kwargs(checked, GenerationOptions(max_tokens=1, temperature=0.0))
+        kwargs.update(logprobs=True, top_logprobs=top)
+
+        async def call(client: AsyncOpenAI) -> Any:
+            return await client.chat.completions.create(**kwargs, stream=False)
+
+        completion = await self._with_retries(call)
+        choices = getattr(completion, "choices", None)
+        logprobs = getattr(choices[0], "logprobs", None) if choices else None
+        content = getattr(logprobs, "content", None) if logprobs is not None else None
+        if not content:
+            raise LLMUnavailableError("bad_response", f"no logprobs in the completion: {completion!r:.200}")
+        return [TokenLogprob(token=c.token, logprob=float(c.logprob)) for c in content[0].top_logprobs or []]
 
     # --- internals ---------------------------------------------------------------------------
 

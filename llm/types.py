@@ -64,6 +64,14 @@ FinishReason = Literal["stop", "length", "cancelled", "other"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TokenLogprob:
+    """One candidate token and its log-probability, as an OpenAI-compatible server reports it."""
+
+    token: str
+    logprob: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StreamStats:
     """What is known about a finished stream."""
 

@@ -37,6 +37,19 @@ def test_negation_mismatch():
     assert negation_mismatch("Mitochondria never make ATP.", "Mitochondria don't make ATP.") is False
 
 
+def test_negation_is_read_per_clause():
+    # given evidence that affirms one clause and denies another
+    sentence = "Chloroplasts are found in plant cells and in algae, but not in animal cells."
+    # then: an affirmative claim about the affirmed clause agrees, even in other words
+    assert negation_mismatch("Plant cells and algae contain chloroplasts.", sentence) is False
+    # and one that affirms what only the denied clause mentions mismatches
+    assert negation_mismatch("Animal cells and algae contain chloroplasts.", sentence) is True
+    # and a negated claim agrees with the negated clause, but not with one about other things
+    assert negation_mismatch("Chloroplasts are not found in animal cells.", sentence) is False
+    assert negation_mismatch("Chloroplasts are not found in algae.", sentence) is True
+    assert negation_mismatch("Chloroplasts are not found in algae.", "Chloroplasts are found in algae.") is True
+
+
 def test_antonym_mismatch():
     # given evidence saying "decreases"
     sentence = "A higher temperature decreases the solubility of oxygen."

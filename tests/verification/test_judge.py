@@ -5,7 +5,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from verification.entailment.judge import LlmJudge
+from llm.types import TokenLogprob
+from verification.entailment.judge import LlmJudge, yes_probability
 from verification.entailment.scorer import _mix
 
 
@@ -78,7 +79,17 @@ def test_judge_failure_is_reported_not_raised():
     result = judge.judge(claim="c", evidence="e")
     # then the failure is an error string and no probability
     assert result.probability is None
-    assert result.error is not None and "Connection" in result.error
+    assert result.error is not None and "unreachable" in result.error
+
+
+def test_judge_without_a_yes_or_no_candidate_reports_an_error():
+    # given first-token candidates that are neither Yes nor No
+    candidates = [TokenLogprob(token="Maybe", logprob=-0.1), TokenLogprob(token="The", logprob=-2.0)]
+    # then no probability can be read from them
+    assert yes_probability(candidates) is None
+    # and Yes/No are matched case- and space-insensitively, normalised over the two
+    both = [TokenLogprob(token=" yes", logprob=math.log(0.3)), TokenLogprob(token="NO", logprob=math.log(0.1))]
+    assert yes_probability(both) == pytest.approx(0.75)
 
 
 def test_judge_requires_a_base_url():

@@ -138,3 +138,19 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     assert resumed["finished"] is True
     assert resumed["weights_sha256"] == whole["weights_sha256"]
     assert resumed["losses"] == whole["losses"]
+
+
+def test_a_new_schedule_can_start_from_trained_weights(tmp_path):
+    # given a trained model and the same tiny data
+    fixtures = _fixtures(tmp_path)
+    _, trained = _train(tmp_path, "first", fixtures, "--no-combiner")
+    # when one run starts from those weights and another from the base model, with the same seed
+    continued, _ = _train(tmp_path, "continued", fixtures, "--no-combiner", "--init-weights", str(trained))
+    fresh, _ = _train(tmp_path, "fresh", fixtures, "--no-combiner")
+    # then the continued run started elsewhere (other weights, other losses) and records where from
+    assert continued["config"]["init_weights"] == str(trained)
+    assert fresh["config"]["init_weights"] is None
+    assert continued["weights_sha256"] != fresh["weights_sha256"]
+    assert continued["losses"] != fresh["losses"]
+    # and its first model saw the trained head: a lower loss on the data the first run was fitted to
+    assert continued["losses"][0] < fresh["losses"][0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from verification.entailment.text import content_terms, words
 
 NEGATION_CUES = frozenset(
@@ -54,7 +56,7 @@ def negation_count(text: str) -> int:
 
 def best_matching_sentence(claim: str, sentences: list[str]) -> str | None:
     """The evidence sentence sharing the most content terms with the claim."""
-    claim_terms = set(content_terms(claim))
+    claim_terms = _terms(claim)
     best, best_overlap = None, 0
     for sentence in sentences:
         overlap = len(claim_terms & set(content_terms(sentence)))
@@ -64,8 +66,38 @@ def best_matching_sentence(claim: str, sentences: list[str]) -> str | None:
 
 
 def negation_mismatch(claim: str, sentence: str) -> bool:
-    """True when exactly one of claim and its closest evidence sentence is negated."""
-    return (negation_count(claim) % 2) != (negation_count(sentence) % 2)
+    """True when the claim and its closest evidence sentence disagree on negation.
+
+    Negation is read per clause, not per sentence: "Chloroplasts are found in plant cells and in
+    algae, but not in animal cells." negates only its last clause, so "Plant cells contain
+    chloroplasts" agrees with it while "Animal cells contain chloroplasts" does not. An affirmative
+    claim mismatches when it uses a word the sentence mentions only inside negated clauses (it
+    asserts what the sentence denies); a negated claim mismatches when no negated clause of the
+    sentence is about any of its words.
+    """
+    clauses = _clauses(sentence)
+    claim_terms = _terms(claim)
+    if negation_count(claim) % 2:
+        return not any(negated and terms & claim_terms for negated, terms in clauses)
+    affirmed = {term for negated, terms in clauses if not negated for term in terms}
+    denied = {term for negated, terms in clauses if negated for term in terms} - affirmed
+    return bool(denied & claim_terms)
+
+
+# Where a negation's scope ends: clause punctuation and the contrastive conjunctions that start a
+# new clause ("..., but not in animal cells", "... whereas Y does not").
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:but|whereas|while|although|though|however|yet)\b", re.IGNORECASE)
+
+
+def _clauses(sentence: str) -> list[tuple[bool, set[str]]]:
+    """(negated, content terms) per clause of a sentence."""
+    parts = [part for part in _CLAUSE_BREAK.split(sentence) if part and part.strip()]
+    return [(negation_count(part) % 2 == 1, _terms(part)) for part in parts]
+
+
+def _terms(text: str) -> set[str]:
+    """Content terms without the negation cues themselves (they say nothing about the topic)."""
+    return {term for term in content_terms(text) if term not in NEGATION_CUES}
 
 
 def antonym_mismatches(claim: str, sentence: str) -> list[str]:

@@ -1,16 +1,21 @@
 """Optional LLM judge: a MiniCheck-style Yes/No grounding question over the OpenAI-compatible API.
 
-Off by default (`VERIFIER_LLM_JUDGE`). Any failure (timeout, refusal, unparsable answer) yields a
-result with `error` set and no probability; the scorer then falls back to the local layers, so a
+Off by default (`VERIFIER_LLM_JUDGE`). It talks to the server through `llm`'s OpenAI client (its
+timeouts, retry policy and error types). Any failure (timeout, refusal, no log-probabilities) yields
+a result with `error` set and no probability; the scorer then falls back to the local layers, so a
 flaky judge server can withhold nothing it would not have withheld anyway.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import openai
+from llm.errors import LLMError
+from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
+from llm.types import ChatMessage, TokenLogprob
 
 # The prompt Bespoke-MiniCheck-7B was trained with (bespokelabs/Bespoke-MiniCheck-7B model card).
 PROMPT = (
@@ -36,43 +41,33 @@ class LlmJudge:
             raise ValueError("VERIFIER_JUDGE_BASE_URL must be set when VERIFIER_LLM_JUDGE is on")
         self.model = model
         # One retry: a judge call sits on the answer's critical path, a long retry loop would not.
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=1)
+        self._client = OpenAIChatClient(
+            OpenAIBackendConfig(
+                base_url=base_url,
+                model=model,
+                api_key=api_key,
+                connect_timeout_s=min(3.0, timeout_s),
+                read_timeout_s=timeout_s,
+                max_retries=1,
+            )
+        )
 
     def judge(self, *, claim: str, evidence: str) -> JudgeResult:
+        """Blocking: the scorer runs in a worker thread (`ascore_claims`), never on an event loop."""
+        messages = [ChatMessage(role="user", content=PROMPT.format(document=evidence, claim=claim))]
         try:
-            response = self._client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": "user", "content": PROMPT.format(document=evidence, claim=claim)}],
-                max_tokens=1,
-                temperature=0.0,
-                logprobs=True,
-                top_logprobs=5,
-            )
-        except openai.OpenAIError as exc:
+            candidates = asyncio.run(self._client.first_token_logprobs(messages, top=5))
+        except LLMError as exc:
             return JudgeResult(probability=None, error=f"{type(exc).__name__}: {exc}")
-        choice = response.choices[0]
-        probability = _yes_probability(choice)
+        probability = yes_probability(candidates)
         if probability is None:
-            return JudgeResult(probability=None, error=f"unparsable judge answer: {choice.message.content!r}")
+            tokens = [c.token for c in candidates]
+            return JudgeResult(probability=None, error=f"unparsable judge answer: no Yes/No among {tokens!r}")
         return JudgeResult(probability=probability)
 
 
-def _yes_probability(choice: object) -> float | None:
-    logprobs = getattr(choice, "logprobs", None)
-    content = getattr(logprobs, "content", None) if logprobs is not None else None
-    if content:
-        yes = no = 0.0
-        for candidate in content[0].top_logprobs or []:
-            token = candidate.token.strip().lower()
-            if token == "yes":
-                yes += math.exp(candidate.logprob)
-            elif token == "no":
-                no += math.exp(candidate.logprob)
-        if yes + no > 0:
-            return yes / (yes + no)
-    text = (getattr(getattr(choice, "message", None), "content", None) or "").strip().lower()
-    if text.startswith("yes"):
-        return 1.0
-    if text.startswith("no"):
-        return 0.0
-    return None
+def yes_probability(candidates: Sequence[TokenLogprob]) -> float | None:
+    """P(Yes) normalised over the Yes and No candidates; None when neither is among them."""
+    yes = sum(math.exp(c.logprob) for c in candidates if c.token.strip().lower() == "yes")
+    no = sum(math.exp(c.logprob) for c in candidates if c.token.strip().lower() == "no")
+    return yes / (yes + no) if yes + no > 0 else None

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from verification.entailment.cross_encoder import FROZEN_PREFIXES, META_FILE, MODEL_FILE, load_base, trainable_state
 from verification.training.data import Example, examples_sha
@@ -48,6 +48,9 @@ class TrainConfig:
     """Bottom encoder layers kept frozen: backward stops above them, a third less compute a step."""
     device: str = "auto"
     """"auto" = cuda when available, else cpu; or an explicit torch device string."""
+    init_weights: str | None = None
+    """A weights folder (the shipped form) to start from instead of the base MiniLM with a fresh head:
+    a CPU session's run continues what an earlier schedule learnt (a new schedule on new data)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +144,9 @@ def train_cross_encoder(
         torch.set_num_threads(config.threads)
         torch.use_deterministic_algorithms(True)
     model, tokenizer = load_base(seed=config.seed)
+    if config.init_weights is not None:
+        start = load_file(str(Path(config.init_weights) / MODEL_FILE))
+        model.load_state_dict({k: v.float() for k, v in start.items()}, strict=False)
     frozen = (
         *FROZEN_PREFIXES,
         "bert.embeddings.",
@@ -247,6 +253,8 @@ def _schedule_key(config: TrainConfig) -> dict[str, object]:
     key = asdict(config)
     key.pop("threads")
     key.pop("device")
+    if key.get("init_weights") is None:
+        key.pop("init_weights")  # checkpoints written before the option existed stay resumable
     return key
 
 

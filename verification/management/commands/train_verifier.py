@@ -52,6 +52,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-steps", type=int, default=None, help="schedule length (default: --epochs)")
         parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
         parser.add_argument("--threads", type=int, default=2, help="torch threads on CPU")
+        parser.add_argument(
+            "--init-weights", type=Path, default=None, help="start from these trained weights (a weights folder)"
+        )
         # Resumable runs.
         parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
         parser.add_argument("--checkpoint-dir", type=Path, default=settings.BASE_DIR / "var/verifier/checkpoint")
@@ -99,6 +102,7 @@ class Command(BaseCommand):
             frozen_layers=options["frozen_layers"],
             threads=options["threads"],
             device=options["device"],
+            init_weights=str(options["init_weights"]) if options["init_weights"] else None,
         )
         mix = data.MixConfig(
             nli_per_file=options["nli_per_file"],
@@ -109,7 +113,7 @@ class Command(BaseCommand):
             holdout_books=tuple(options["holdout_book"] or data.MixConfig().holdout_books),
         )
         out: Path = options["out"]
-        version = f"v2-s{seed}-L{config.max_length}"
+        version = f"v3-s{seed}-L{config.max_length}"
         report: dict = {}
         train_pairs, val_pairs = self._training_pairs(options, mix, seed)
         if options["combiner_only"]:
