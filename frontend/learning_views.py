@@ -31,6 +31,7 @@ from learning.services import (
     practice_session_finish,
     practice_session_start,
     study_plan_enrol,
+    study_plan_refresh,
     study_plan_reschedule,
 )
 
@@ -51,6 +52,8 @@ def plan_page(request: HttpRequest, slug: str) -> HttpResponse:
     if curriculum is None:
         return redirect("home")
     plan = study_plan_get(student=request.user, curriculum=curriculum)
+    if plan is not None:
+        plan = study_plan_refresh(plan=plan)
     today = timezone.localdate()
     days = plan_days(plan=plan, start=today) if plan else []
     today_items = days[0].items if days and days[0].day == today else []

@@ -36,6 +36,7 @@ from .services import (
     practice_session_finish,
     practice_session_start,
     study_plan_enrol,
+    study_plan_refresh,
     study_plan_reschedule,
 )
 
@@ -179,10 +180,11 @@ class StudyPlanTodayApi(APIView):
     @extend_schema(
         responses={200: PlanDaySerializer, **_ERRORS},
         operation_id="me_study_plans_today",
-        description="Today's items, due reviews first; done ones marked.",
+        description="Today's items, due reviews first; done ones marked. A plan last computed before today is "
+        "recomputed first (missed days are re-planned).",
     )
     def get(self, request, slug: str):
-        plan = _plan_or_404(request, slug)
+        plan = study_plan_refresh(plan=_plan_or_404(request, slug))
         today = timezone.localdate()
         days = plan_days(plan=plan, start=today, end=today)
         day = days[0] if days else None
@@ -198,10 +200,11 @@ class StudyPlanCalendarApi(APIView):
     @extend_schema(
         responses={200: OutputSerializer, **_ERRORS},
         operation_id="me_study_plans_calendar",
-        description="Every day of the plan up to the exam, past days included with done and missed items.",
+        description="Every day of the plan up to the exam, past days included with done and missed items. A plan "
+        "last computed before today is recomputed first.",
     )
     def get(self, request, slug: str):
-        plan = _plan_or_404(request, slug)
+        plan = study_plan_refresh(plan=_plan_or_404(request, slug))
         data = {"plan": plan, "days": [_plan_day_data(day) for day in plan_days(plan=plan)]}
         return Response(self.OutputSerializer(data).data)
 

@@ -37,8 +37,10 @@ PRACTICE_MINUTES = 8
 LEARN_MINUTES = 20
 # A review is one question seen before: recall and check, about a minute.
 REVIEW_MINUTES = 1
-# More sessions of one topic than this would mostly repeat its questions (a Biology 2e section has
-# about 17): the rest of its mastery gap is left to reviews and the tutor.
+# Six sessions are ~30 answers: enough to take the default prior 0.2 to mastery at the default learn
+# rate (27 answers). The cap binds only for topics fitted as slow to learn, where more drilling of the
+# same few questions (a Biology 2e section has 4 keyed ones, median) would teach the answers, not the
+# topic: the rest of the gap is left to reviews and the tutor.
 MAX_SESSIONS_PER_TOPIC = 6
 # Days between a topic's sessions: 1, 2, 4, 7, 7 ... (expanding spacing), never more than a week so
 # a weak topic keeps coming back before the exam.
@@ -60,6 +62,15 @@ class PlanTopic:
     params: bkt.BktParams = bkt.DEFAULT_PARAMS
     last_practised: date | None = None
     """The last day the student answered on it: the next session keeps its spacing from that day."""
+    question_count: int | None = None
+    """Gradable questions it has (None: enough for any session). A session serves at most this many;
+    a topic without any (a chapter introduction) is not planned and counts for nothing in readiness."""
+
+    @property
+    def session_questions(self) -> int:
+        if self.question_count is None:
+            return QUESTIONS_PER_SESSION
+        return min(QUESTIONS_PER_SESSION, self.question_count)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,7 +101,8 @@ class Plan:
     projected_mastery: dict[int, float]
     """Expected mastery per topic on exam day if the plan is followed."""
     predicted_readiness: float
-    """Expected fraction of right answers on an exam with one question per topic, if the plan is followed."""
+    """Expected fraction of right answers on an exam with one question per topic that has questions,
+    if the plan is followed."""
     unplaced_sessions: int
     """Sessions the topics need that do not fit before the exam."""
     unplaced_reviews: int = 0
@@ -118,8 +130,10 @@ def prerequisites_from_book(topics: Sequence[tuple[int, int]]) -> dict[int, tupl
 
 
 def sessions_needed(topic: PlanTopic) -> int:
+    if topic.session_questions == 0:
+        return 0
     opportunities = bkt.opportunities_to_master(topic.mastery, topic.params)
-    sessions = -(-opportunities // QUESTIONS_PER_SESSION)  # ceil
+    sessions = -(-opportunities // topic.session_questions)  # ceil
     if topic.evidence == 0:
         # Never practised: one learn session even if the prior says it is known.
         sessions = max(sessions, 1)
@@ -195,7 +209,7 @@ def build_plan(data: PlanInput) -> Plan:
                     day=data.today + timedelta(days=day),
                     kind=ItemKind.LEARN if is_learn else ItemKind.PRACTICE,
                     topic_id=topic_id,
-                    questions=QUESTIONS_PER_SESSION,
+                    questions=topic.session_questions,
                     minutes=minutes,
                 )
             )
@@ -204,13 +218,12 @@ def build_plan(data: PlanInput) -> Plan:
             first_day.setdefault(topic_id, day)
 
     projected = {
-        t.topic_id: bkt.after_practice(t.mastery, placed_count[t.topic_id] * QUESTIONS_PER_SESSION, t.params)
+        t.topic_id: bkt.after_practice(t.mastery, placed_count[t.topic_id] * t.session_questions, t.params)
         for t in data.topics
     }
+    examined = [t for t in data.topics if t.session_questions > 0]
     readiness = (
-        sum(bkt.p_correct(projected[t.topic_id], t.params) for t in data.topics) / len(data.topics)
-        if data.topics
-        else 0.0
+        sum(bkt.p_correct(projected[t.topic_id], t.params) for t in examined) / len(examined) if examined else 0.0
     )
     return Plan(
         items=[item for day_items in items_by_day for item in day_items],

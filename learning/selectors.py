@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from curriculum.models import Curriculum, Enrollment, PracticeQuestion, Topic
@@ -69,6 +69,8 @@ class TopicOutline:
     mastery: float | None
     answers: int
     last_answered_at: datetime | None
+    questions: int
+    """Gradable (keyed multiple-choice) questions."""
 
 
 def topic_outline(*, student: AbstractBaseUser, curriculum: Curriculum) -> list[TopicOutline]:
@@ -84,6 +86,12 @@ def topic_outline(*, student: AbstractBaseUser, curriculum: Curriculum) -> list[
             student=student, topic__unit__curriculum=curriculum
         ).values_list("topic_id", "mastery", "answers", "last_answered_at")
     }
+    questions = dict(
+        _gradable(PracticeQuestion.objects.filter(topic__unit__curriculum=curriculum))
+        .values("topic_id")
+        .annotate(n=Count("id"))
+        .values_list("topic_id", "n")
+    )
     return [
         TopicOutline(
             topic_id=topic_id,
@@ -91,6 +99,7 @@ def topic_outline(*, student: AbstractBaseUser, curriculum: Curriculum) -> list[
             mastery=states[topic_id][0] if topic_id in states else None,
             answers=states[topic_id][1] if topic_id in states else 0,
             last_answered_at=states[topic_id][2] if topic_id in states else None,
+            questions=questions.get(topic_id, 0),
         )
         for topic_id, unit_id in topics
     ]
@@ -169,9 +178,13 @@ def review_due_dates(*, student: AbstractBaseUser, curriculum: Curriculum, until
     return [d for d in days if d < until]
 
 
-def gradable_questions(*, topic: Topic) -> QuerySet[PracticeQuestion]:
+def _gradable(questions: QuerySet[PracticeQuestion]) -> QuerySet[PracticeQuestion]:
     """Multiple-choice questions with a key: the only ones graded exactly."""
-    return PracticeQuestion.objects.filter(~Q(choices=[]), topic=topic, answer_index__isnull=False).order_by("id")
+    return questions.filter(~Q(choices=[]), answer_index__isnull=False)
+
+
+def gradable_questions(*, topic: Topic) -> QuerySet[PracticeQuestion]:
+    return _gradable(PracticeQuestion.objects.filter(topic=topic)).order_by("id")
 
 
 def question_history(*, student: AbstractBaseUser, question_ids: Sequence[int]) -> dict[int, tuple[int, int, datetime]]:

@@ -43,7 +43,7 @@ from .selectors import (
 # A daily budget under 10 minutes fits no session; over 10 hours is not a study plan.
 MIN_DAILY_MINUTES = 10
 MAX_DAILY_MINUTES = 600
-# A session longer than this stops being one sitting (and a Biology 2e section has ~17 questions).
+# A session longer than this stops being one sitting.
 MAX_SESSION_QUESTIONS = 30
 # Four parameters from fewer answers (or from a handful of students: p_init is estimated once per
 # student) would fit noise; topics below these keep the defaults.
@@ -141,6 +141,16 @@ def _check_plan_settings(*, exam_date: date, daily_minutes: int, today: date) ->
 
 
 @transaction.atomic
+def study_plan_refresh(*, plan: StudyPlan, now: datetime | None = None) -> StudyPlan:
+    """Recompute the plan if it was last computed before today: a student back after missed days
+    finds them re-planned from today, without asking."""
+    now = now or timezone.now()
+    if plan.computed_for == timezone.localdate(now):
+        return plan
+    return study_plan_recompute(plan=plan, now=now)
+
+
+@transaction.atomic
 def study_plan_recompute(*, plan: StudyPlan, now: datetime | None = None) -> StudyPlan:
     """Replace the plan's open items from today on with a plan computed from the current learner
     state. Done items and past days stay as history; today's done work counts against today's budget."""
@@ -158,7 +168,9 @@ def study_plan_recompute(*, plan: StudyPlan, now: datetime | None = None) -> Stu
     PlanItem.objects.filter(plan=plan, day__gte=today, done_at__isnull=True).delete()
     done_today = list(PlanItem.objects.filter(plan=plan, day=today))
 
-    outline = topic_outline(student=student, curriculum=enrollment.curriculum)
+    # Only topics with questions to practise are planned (not a chapter's introduction): practice is
+    # what moves mastery, and a plan item nobody can start would block the day.
+    outline = [t for t in topic_outline(student=student, curriculum=enrollment.curriculum) if t.questions]
     params = bkt_params_for(curriculum=enrollment.curriculum, topic_ids=[t.topic_id for t in outline])
     prerequisites = prerequisites_from_book([(t.topic_id, t.unit_id) for t in outline])
     plan_topics = [
@@ -169,6 +181,7 @@ def study_plan_recompute(*, plan: StudyPlan, now: datetime | None = None) -> Stu
             prerequisites=prerequisites[t.topic_id],
             params=params[t.topic_id],
             last_practised=timezone.localdate(t.last_answered_at) if t.last_answered_at else None,
+            question_count=t.questions,
         )
         for t in outline
     ]
@@ -229,13 +242,20 @@ def practice_session_start(
         raise LearningError("not_enrolled", "Enrol in the curriculum first.")
     if not 1 <= size <= MAX_SESSION_QUESTIONS:
         raise LearningError("bad_size", f"A session has 1 to {MAX_SESSION_QUESTIONS} questions.")
+    today = timezone.localdate(now)
+    open_today = PlanItem.objects.filter(plan__enrollment=enrollment, day=today, done_at__isnull=True).order_by(
+        "position"
+    )
     plan_item: PlanItem | None = None
     if kind == PracticeSession.Kind.PLAN:
-        plan_item = (
-            PlanItem.objects.filter(plan__enrollment=enrollment, day=timezone.localdate(now), done_at__isnull=True)
-            .order_by("position")
-            .first()
-        )
+        plan = StudyPlan.objects.filter(enrollment=enrollment).first()
+        if plan is not None:
+            study_plan_refresh(plan=plan, now=now)
+        has_due_reviews = ReviewCard.objects.filter(
+            student=student, question__topic__unit__curriculum=curriculum, due__lte=now
+        ).exists()
+        # A review item whose cards were reviewed meanwhile (in a review session) is passed over.
+        plan_item = next((i for i in open_today if i.topic_id is not None or has_due_reviews), None)
         if plan_item is None:
             raise LearningError("nothing_planned", "Nothing is left in today's plan.")
         topic = plan_item.topic
@@ -243,14 +263,10 @@ def practice_session_start(
     elif kind == PracticeSession.Kind.TOPIC:
         if topic is None or topic.unit.curriculum_id != curriculum.pk:
             raise LearningError("no_such_topic", "Choose a topic of this curriculum.")
-        plan_item = (
-            PlanItem.objects.filter(
-                plan__enrollment=enrollment, day=timezone.localdate(now), topic=topic, done_at__isnull=True
-            )
-            .order_by("position")
-            .first()
-        )
-    elif kind != PracticeSession.Kind.REVIEW:
+        plan_item = open_today.filter(topic=topic).first()
+    elif kind == PracticeSession.Kind.REVIEW:
+        plan_item = open_today.filter(kind=PlanItem.Kind.REVIEW).first()
+    else:
         raise LearningError("bad_kind", f"Choose one of {', '.join(PracticeSession.Kind.values)}.")
 
     if topic is None:

@@ -57,7 +57,7 @@ def test_a_student_makes_a_plan_practises_and_sees_feedback_and_progress(enrolle
     # then
     assert saved.status_code == 302
     assert StudyPlan.objects.get(enrollment__student=student).daily_minutes == 30
-    assert "Learn: 5.2 Passive Transport (5 questions)" in plan_html
+    assert "Learn: 5.2 Passive Transport (2 questions)" in plan_html
     assert "Predicted exam readiness" in plan_html
     assert served.options == ["osmosis", "active transport", "endocytosis"]
     assert "Which moves water" in question_html

@@ -180,3 +180,17 @@ def test_a_budget_below_one_session_still_gets_one_session_a_day():
     )
     plan = build_plan(data)
     assert [((i.day - TODAY).days, i.topic_id, str(i.kind)) for i in plan.items] == [(0, 1, "learn"), (1, 2, "learn")]
+
+
+def test_a_topic_with_few_questions_gets_short_sessions_and_one_without_none():
+    # given a section with 2 questions, an introduction with none
+    few = PlanTopic(topic_id=1, mastery=0.9, evidence=2, question_count=2)
+    none = PlanTopic(topic_id=2, mastery=0.2, evidence=0, question_count=0)
+    plan = build_plan(
+        PlanInput(today=TODAY, exam_date=TODAY + timedelta(days=30), daily_minutes=60, topics=[few, none])
+    )
+    # then 7 answers at 2 a session are 4 sessions of 2 questions; the introduction is not planned and
+    # readiness is over the examined section only
+    assert [(i.topic_id, i.questions) for i in plan.items] == [(1, 2)] * 4
+    assert sessions_needed(none) == 0
+    assert plan.predicted_readiness == pytest.approx(0.25 + 0.65 * plan.projected_mastery[1])

@@ -7,7 +7,15 @@ import pytest
 from django.core.management import call_command
 
 from learning import bkt
-from learning.models import MasteryState, PlanItem, PracticeAnswer, ReviewCard, SessionQuestion, TopicBktParams
+from learning.models import (
+    MasteryState,
+    PlanItem,
+    PracticeAnswer,
+    ReviewCard,
+    SessionQuestion,
+    StudyPlan,
+    TopicBktParams,
+)
 from learning.selectors import progress_by_topic, progress_over_time, reviews_due
 from learning.services import (
     LearningError,
@@ -16,6 +24,7 @@ from learning.services import (
     practice_session_start,
     study_plan_enrol,
     study_plan_recompute,
+    study_plan_refresh,
     topic_bkt_fit,
 )
 from tests.factories import CurriculumFactory, EnrollmentFactory, TopicFactory, UnitFactory, UserFactory
@@ -320,3 +329,53 @@ def test_fit_keeps_the_defaults_with_too_few_answers(course):
     _, (cells, _, _) = course
     fit = topic_bkt_fit(topic=cells)
     assert (fit.fitted, fit.params, fit.answers) == (False, bkt.DEFAULT_PARAMS, 0)
+
+
+def test_an_introduction_without_questions_is_not_planned(course):
+    # given a chapter introduction with no practice questions
+    curriculum, (cells, _, _) = course
+    intro = TopicFactory(unit=cells.unit, position=0, title="Introduction")
+    # when
+    student, plan = _enrolled(curriculum)
+    # then
+    assert not PlanItem.objects.filter(plan=plan, topic=intro).exists()
+    with pytest.raises(LearningError) as error:
+        practice_session_start(student=student, curriculum=curriculum, kind="topic", topic=intro, now=NOW)
+    assert error.value.code == "no_questions"
+
+
+def test_a_stale_plan_is_refreshed_once_a_day(course):
+    # given a plan computed on day 1 and not opened on days 2 and 3
+    curriculum, _ = course
+    _, plan = _enrolled(curriculum)
+    day_one_items = set(PlanItem.objects.filter(plan=plan).values_list("pk", flat=True))
+    # when it is opened on day 4, twice
+    day_four = NOW + timedelta(days=3)
+    study_plan_refresh(plan=plan, now=day_four)
+    after_first = set(PlanItem.objects.filter(plan=plan).values_list("pk", flat=True))
+    study_plan_refresh(plan=StudyPlan.objects.get(pk=plan.pk), now=day_four + timedelta(hours=2))
+    after_second = set(PlanItem.objects.filter(plan=plan).values_list("pk", flat=True))
+    # then the first opening re-plans from day 4 (days 1-3 stay as history), the second changes nothing
+    assert StudyPlan.objects.get(pk=plan.pk).computed_for == day_four.date()
+    kept = set(PlanItem.objects.filter(plan=plan, day__lt=day_four.date()).values_list("pk", flat=True))
+    assert kept and kept <= day_one_items
+    assert PlanItem.objects.filter(plan=plan, day=day_four.date()).exists()
+    assert after_first == after_second
+
+
+def test_the_plan_session_passes_over_reviews_already_done(course):
+    # given yesterday's wrong answers due today, and a plan that opens today with them
+    curriculum, (cells, _, _) = course
+    student, plan = _enrolled(curriculum)
+    first = practice_session_start(student=student, curriculum=curriculum, kind="topic", topic=cells, now=NOW)
+    _answer_all(first, right=False)
+    today = NOW + timedelta(days=1)
+    study_plan_recompute(plan=plan, now=today)
+    # when the student reviews them in a review session, then starts the plan
+    review = practice_session_start(student=student, curriculum=curriculum, kind="review", now=today)
+    _answer_all(review, right=True, now=today)
+    next_session = practice_session_start(student=student, curriculum=curriculum, kind="plan", now=today)
+    # then the review session was tied to today's review item, and the plan moves on to a topic
+    review_item = PlanItem.objects.get(plan=plan, day=today.date(), kind="review")
+    assert review.plan_item_id == review_item.pk
+    assert next_session.topic_id is not None
