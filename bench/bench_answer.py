@@ -52,6 +52,7 @@ from curriculum.services import curriculum_import_openstax, enrollment_create  #
 from llm.embedded_backend import reset_prompt_caches  # noqa: E402
 from tutor.models import AnswerSentence  # noqa: E402
 from tutor.services import tutor_answer_create  # noqa: E402
+from verification.entailment.scorer import EXTRACTIVE_PROBABILITY  # noqa: E402
 
 QUESTIONS = [
     "What is osmosis?",
@@ -241,6 +242,16 @@ def main() -> None:
     supported = sentences.filter(verdict="supported").count()
     revised = sentences.exclude(original_text="").count()
     withheld = sentences.exclude(verdict="supported").count()
+    # The live measure: of the drafted sentences, how many reach the student as the model
+    # wrote them, how many only as a syllabus sentence put in their place, how many not at all.
+    # A drafted sentence the extractive rule settled (probability == EXTRACTIVE_PROBABILITY) is
+    # the syllabus's wording copied by the model, so it is counted apart from its own words.
+    drafted = sentences.count()
+    as_drafted = sentences.filter(verdict="supported", original_text="")
+    copied = as_drafted.filter(score=EXTRACTIVE_PROBABILITY).count()
+    own_words = as_drafted.count() - copied
+    replaced = sentences.filter(verdict="supported").exclude(original_text="").count()
+    not_shown = drafted - own_words - copied - replaced
     no_release = sum(1 for _, v, _ in rows if t(v, "first_released_sentence") is None)
 
     lines = [
@@ -250,6 +261,7 @@ def main() -> None:
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {_commit()}",
         f"- Workload: {len(rows)} Biology 2e questions, each asked verified and unverified (order alternating), "
         "seeded generation, one warm-up not counted. Command: `nice -n 5 .venv/bin/python bench/bench_answer.py`",
+        f"- Model served {_model_path()}",
         "",
         "| measure (median) | unverified | verified | ratio (verified ÷ unverified) | target |",
         "| --- | ---: | ---: | ---: | --- |",
@@ -262,6 +274,14 @@ def main() -> None:
         f"Verifier outcome over the {sentences.count()} verified sentences: {supported} supported and shown "
         f"({revised} of all sentences were revised once), {withheld} withheld; {no_release} of {len(rows)} answers had no "
         "sentence shown (their first-shown time is excluded from the medians).",
+        "",
+        "| drafted sentences (verified runs) | count | share |",
+        "| --- | ---: | ---: |",
+        f"| released in the model's own words (verified by the model layers, not copied) | {own_words} | "
+        f"{_share(own_words, drafted)} |",
+        f"| released as drafted, a syllabus sentence copied (extractive rule) | {copied} | {_share(copied, drafted)} |",
+        f"| replaced by a syllabus sentence, then released | {replaced} | {_share(replaced, drafted)} |",
+        f"| withheld or marked | {not_shown} | {_share(not_shown, drafted)} |",
         "",
         (
             f"Revisions that asked the LLM to choose among syllabus sentences (the others had one candidate, or "
@@ -278,6 +298,16 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _model_path() -> str:
+    if os.environ.get("LLM_EMBEDDED_PROCESS") == "child":
+        return "by `llama_cpp.server` in a child process, over the OpenAI API (`LLM_EMBEDDED_PROCESS=child`)"
+    return "in-process by llama-cpp-python (`LLM_EMBEDDED_PROCESS=inprocess`)"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.0f} %" if whole else "–"
 
 
 if __name__ == "__main__":

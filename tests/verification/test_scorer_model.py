@@ -22,11 +22,13 @@ SUPPORTED = ClaimInput(text="Chloroplasts are found in plant cells and in algae.
 UNSUPPORTED = ClaimInput(
     text="Chloroplasts are found in animal cells, where they digest proteins.", evidence=(EVIDENCE,)
 )
+PARAPHRASE = ClaimInput(text="Plant cells and algae contain chloroplasts.", evidence=(EVIDENCE,))
+ONE_WORD_SWAP = ClaimInput(text="Animal cells and algae contain chloroplasts.", evidence=(EVIDENCE,))
 
 
 def test_supported_pair_scores_above_unsupported_pair():
-    # when the real model scores a clearly supported and a clearly unsupported claim
-    supported, unsupported = score_claims([SUPPORTED, UNSUPPORTED])
+    # when the real model scores a paraphrase of the evidence and a clearly unsupported claim
+    supported, unsupported = score_claims([PARAPHRASE, UNSUPPORTED])
     # then the supported one scores higher, on the model alone and combined
     assert supported.probability > unsupported.probability
     assert supported.layers.model_logit > unsupported.layers.model_logit
@@ -66,14 +68,14 @@ def test_bad_input_gets_a_clear_error():
         score_claims([ClaimInput(text="  ", evidence=("x",))])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped model is too weak to clear its precision-first threshold on a clear paraphrase; "
-    "see docs/verifier.md (Results). Remove this marker when a stronger model passes.",
-)
-def test_clear_cases_fall_on_the_right_side_of_the_threshold():
+def test_a_restated_clause_is_released_and_a_contradicted_claim_withheld():
+    # given a claim restating the affirmed clause of a sentence whose other clause is negated
+    # ("..., but not in animal cells"), and a claim the evidence contradicts
+    # when both are scored
     supported, unsupported = score_claims([SUPPORTED, UNSUPPORTED])
+    # then the first is released (the negation belongs to the other clause), the second is not
     assert supported.supported is True
+    assert supported.layers.checks.passed is True
     assert unsupported.supported is False
 
 
@@ -112,9 +114,6 @@ def test_process_scorer_takes_its_torch_threads_from_settings(settings, monkeypa
         torch.set_num_threads(before)
 
 
-PARAPHRASE = ClaimInput(text="Plant cells and algae contain chloroplasts.", evidence=(EVIDENCE,))
-ONE_WORD_SWAP = ClaimInput(text="Animal cells and algae contain chloroplasts.", evidence=(EVIDENCE,))
-
 
 def test_the_model_ranks_a_paraphrase_above_its_one_word_swap():
     # given a correct paraphrase of a syllabus sentence (not in the syllabus's word order, so the
@@ -140,3 +139,35 @@ def test_a_paraphrase_is_released_in_its_own_words_and_a_one_word_swap_is_withhe
     assert released.layers.model_logit is not None
     assert released.supported is True
     assert withheld.supported is False
+
+
+def test_a_claim_of_several_sentences_is_as_supported_as_its_weakest_sentence():
+    # given two claim sentences about the evidence, one supported and one not, and a summary of both
+    first = PARAPHRASE.text
+    second = "Chloroplasts digest proteins in animal cells."
+    both = ClaimInput(text=f"{first} {second}", evidence=(EVIDENCE,))
+    # when each sentence and the summary are scored
+    alone_first, alone_second, summary = score_claims(
+        [ClaimInput(text=first, evidence=(EVIDENCE,)), ClaimInput(text=second, evidence=(EVIDENCE,)), both]
+    )
+    # then the summary's model logit is the lower of its sentences' logits (each sentence is read
+    # against its own evidence windows, not truncated into one 128-token input)
+    assert summary.layers.model_logit == pytest.approx(
+        min(alone_first.layers.model_logit, alone_second.layers.model_logit), abs=1e-3
+    )
+
+
+def test_claim_sentences_keeps_fragments_with_their_sentence_and_caps_the_parts():
+    from verification.entailment.scorer import MAX_CLAIM_PARTS, claim_sentences
+
+    # given a summary with a three-word fragment and more sentences than the cap
+    text = "Cells divide by mitosis. It is fast. " + " ".join(
+        f"Sentence number {i} says something checkable." for i in range(6)
+    )
+    # when it is split into parts
+    parts = claim_sentences(text)
+    # then the fragment stays with its sentence and the last part takes the rest
+    assert parts[0] == "Cells divide by mitosis. It is fast."
+    assert len(parts) == MAX_CLAIM_PARTS
+    assert parts[-1].endswith("Sentence number 5 says something checkable.")
+    assert claim_sentences("One sentence only.") == ["One sentence only."]

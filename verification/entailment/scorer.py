@@ -32,6 +32,7 @@ from verification.entailment.evidence import (
 )
 from verification.entailment.features import claim_features
 from verification.entailment.judge import LlmJudge
+from verification.entailment.text import split_sentences
 
 CHECKS_VERSION = "checks1+extractive2"
 # P(supported) given to an extractive, check-passing claim: its precision on the dev set, 24 of 24
@@ -48,6 +49,11 @@ WINDOWS = 3
 # it dominates the local layers, which still move borderline cases. Not calibrated (no judge ran
 # on the dev set here); see docs/verifier.md.
 JUDGE_WEIGHT = 0.75
+# A claim of several sentences (a summary) is split and each sentence scored on its own, as
+# SummaC does: one 128-token input cannot hold a 50-word claim and the evidence for all of it.
+# Capped because each part costs WINDOWS cross-encoder pairs; the last part takes the rest.
+MAX_CLAIM_PARTS = 4
+MIN_PART_WORDS = 4
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,22 +107,35 @@ class ClaimScore:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class _Part:
     statement: str
-    """What the cross-encoder reads (a QA claim rephrased as a statement, `claim_forms`)."""
+    """One sentence of the claim as the cross-encoder reads it (a QA claim: its statement form)."""
+    windows: tuple[str, ...]
+    """Evidence windows for this sentence, best first; its logit is the maximum over them."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    parts: tuple[_Part, ...]
+    """One per sentence of a plain claim (a summary of several sentences is supported only if
+    every sentence is), a single part for a one-sentence or review-question claim."""
     answer: str | None
     """A review-question claim's answer; None for a plain claim."""
-    windows: tuple[str, ...]
-    """Evidence windows, best first; the model's logit is the maximum over them."""
     sentences: tuple[EvidenceSentence, ...]
-    """Every selected sentence (all windows), in document order."""
+    """Every selected sentence (all windows of all parts), in document order."""
     passage_text: str
     vocabulary: frozenset[str]
 
     @property
+    def windows(self) -> tuple[str, ...]:
+        """Every part's windows (what the question's answer coverage is measured on)."""
+        return tuple(window for part in self.parts for window in part.windows)
+
+    @property
     def window(self) -> str:
-        """The best window: what the judge reads and the lexical window feature is measured on."""
-        return self.windows[0]
+        """The best window of each part: what the judge reads and the lexical window feature is
+        measured on."""
+        return " ".join(part.windows[0] for part in self.parts)
 
 
 class EntailmentScorer:
@@ -145,17 +164,26 @@ class EntailmentScorer:
         if not claim.evidence:
             raise ValueError("claim has no evidence passages")
         form = parse_claim(claim.text)
-        budget = budget_words(form.statement, self.cross_encoder.meta.max_length)
         passage_text = "\n".join(claim.evidence)
         index = index_passage(passage_text)
         # A review question's evidence is chosen by its stem (where the syllabus answers it), so the
         # right answer and a distractor are read against the same sentences.
-        windows = select_windows(form.focus, index, budget_words=budget, embedder=self.embedder, windows=WINDOWS)
+        statements = [form.statement] if form.is_question else claim_sentences(form.statement)
+        chosen_by_part = [
+            select_windows(
+                form.focus if form.is_question else statement,
+                index,
+                budget_words=budget_words(statement, self.cross_encoder.meta.max_length),
+                embedder=self.embedder,
+                windows=WINDOWS,
+            )
+            for statement in statements
+        ]
         # Newlines always end a sentence, so the joined index is the per-passage indexes end to end.
         owners = [
             (p, s) for p, passage in enumerate(claim.evidence) for s in range(len(index_passage(passage).sentences))
         ]
-        chosen = sorted({i for window in windows for i in window})
+        chosen = sorted({i for windows in chosen_by_part for window in windows for i in window})
         sentences = tuple(
             EvidenceSentence(passage=owners[i][0], sentence=owners[i][1], text=index.sentences[i])
             if i < len(owners)
@@ -163,23 +191,32 @@ class EntailmentScorer:
             for i in chosen
         )
         return _Prepared(
-            statement=form.statement,
+            parts=tuple(
+                _Part(
+                    statement=statement,
+                    windows=tuple(" ".join(index.sentences[i] for i in window) for window in windows),
+                )
+                for statement, windows in zip(statements, chosen_by_part, strict=True)
+            ),
             answer=form.answer,
-            windows=tuple(" ".join(index.sentences[i] for i in window) for window in windows),
             sentences=sentences,
             passage_text=passage_text,
             vocabulary=index.vocabulary,
         )
 
     def _max_logits(self, prepared: Sequence[_Prepared]) -> np.ndarray:
-        """Max over each claim's windows of the cross-encoder logit, in one batched call."""
-        pairs = [(p.statement, window) for p in prepared for window in p.windows]
+        """Per claim, the minimum over its sentences of the maximum over that sentence's windows of
+        the cross-encoder logit (every sentence must be supported somewhere), in one batched call."""
+        pairs = [(part.statement, window) for p in prepared for part in p.parts for window in part.windows]
         flat = self.cross_encoder.logits(pairs) if pairs else np.zeros(0, dtype=np.float32)
         out = np.zeros(len(prepared), dtype=np.float32)
         start = 0
         for i, p in enumerate(prepared):
-            out[i] = flat[start : start + len(p.windows)].max()
-            start += len(p.windows)
+            part_logits = []
+            for part in p.parts:
+                part_logits.append(flat[start : start + len(part.windows)].max())
+                start += len(part.windows)
+            out[i] = min(part_logits)
         return out
 
     def features(
@@ -282,6 +319,19 @@ class EntailmentScorer:
                 )
             )
         return scores
+
+
+def claim_sentences(statement: str) -> list[str]:
+    """The sentences of a plain claim, each scored on its own (at most MAX_CLAIM_PARTS; a fragment
+    of fewer than MIN_PART_WORDS words stays with the sentence before it, as it rarely says
+    anything checkable alone)."""
+    parts: list[str] = []
+    for sentence in split_sentences(statement):
+        if parts and (len(sentence.split()) < MIN_PART_WORDS or len(parts) == MAX_CLAIM_PARTS):
+            parts[-1] = f"{parts[-1]} {sentence}"
+        else:
+            parts.append(sentence)
+    return parts or [statement]
 
 
 def _mix(local: float, judge: float) -> float:
