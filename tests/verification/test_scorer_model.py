@@ -114,7 +114,6 @@ def test_process_scorer_takes_its_torch_threads_from_settings(settings, monkeypa
         torch.set_num_threads(before)
 
 
-
 def test_the_model_ranks_a_paraphrase_above_its_one_word_swap():
     # given a correct paraphrase of a syllabus sentence (not in the syllabus's word order, so the
     # extractive rule does not settle it) and the same sentence with one word swapped
