@@ -26,9 +26,8 @@ from curriculum.models import Chunk, Curriculum
 from curriculum.selectors import chunk_map, curriculum_can_study
 from llm.errors import LLMError, LLMRequestError, LLMUnavailableError
 from verification.graph.state import EvidencePassage
-from verification.models import VerificationRun
 from verification.pipeline import OrderedVerifier, SentenceVerdict
-from verification.services import verification_records_create
+from verification.services import verification_run_record
 
 from .composition import Omission, composition_omission
 from .events import (
@@ -411,9 +410,7 @@ def _message_finish(*, message: Message, outcome: AnswerOutcome) -> None:
     with transaction.atomic():
         rows: list[AnswerSentence] = []
         if outcome.verdicts:
-            verification_run = VerificationRun.objects.create(curriculum=outcome.curriculum)
-            message.verification_run = verification_run
-            verification_records_create(run=verification_run, verdicts=outcome.verdicts)
+            message.verification_run = verification_run_record(curriculum=outcome.curriculum, verdicts=outcome.verdicts)
         cited: list[EvidencePassage | Passage] = [c for v in outcome.verdicts for c in v.citations]
         cited += [outcome.passages[n] for s in outcome.unverified for n in s.markers if n in outcome.passages]
         chunks = {**outcome.chunks, **chunk_map(chunk_ids={c.chunk_id for c in cited} - outcome.chunks.keys())}

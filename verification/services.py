@@ -82,6 +82,19 @@ async def _verify_all(run: VerificationRun) -> list[SentenceVerdict]:
     )
 
 
+@transaction.atomic
+def verification_run_record(*, curriculum: Curriculum, verdicts: list[SentenceVerdict]) -> VerificationRun:
+    """Record an answer's finished verification: the run and one record per claim and attempt."""
+    run = VerificationRun.objects.create(
+        curriculum=curriculum,
+        kind=VerificationRun.Kind.ANSWER,
+        status=VerificationRun.Status.DONE,
+        completed_at=timezone.now(),
+    )
+    verification_records_create(run=run, verdicts=verdicts)
+    return run
+
+
 def verification_records_create(*, run: VerificationRun, verdicts: list[SentenceVerdict]) -> None:
     """Store the audit trail of checked sentences: one VerificationRecord per claim and attempt."""
     VerificationRecord.objects.bulk_create(
