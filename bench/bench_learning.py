@@ -400,7 +400,17 @@ def _machine() -> str:
     fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
     model = fields.get("Model name", "?").strip()
     cpus = fields.get("CPU(s)", "?").strip()
-    return f"{model}, {cpus} CPUs (lscpu), Python {sys.version.split()[0]}"
+    return f"{model}, {cpus} CPUs (lscpu), Python {sys.version.split()[0]}, niceness {os.nice(0)}"
+
+
+def _cpu_pressure() -> str:
+    """Share of the last minute some runnable task waited for a CPU (Linux PSI), if the kernel says."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+    fields = dict(part.split("=") for part in line.split()[1:])
+    return f"{float(fields['avg60']):.0f} %"
 
 
 def main() -> None:
@@ -413,6 +423,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
+    pressure_before = _cpu_pressure()
 
     pure_ms, pure_cpu_ms, items, unplaced = bench_pure()
     print(
@@ -450,8 +461,8 @@ def main() -> None:
         "## Learner model: re-planning speed and mastery/readiness ranking on a simulated cohort",
         "",
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {_commit()}",
-        f"- Machine: {_machine()}; 1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end "
-        "(shared with other jobs)",
+        f"- Machine: {_machine()}; 1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end, "
+        f"CPU pressure (PSI some, 60 s) {pressure_before} at the start (shared with other jobs)",
         "- Script: `bench/bench_learning.py` (fixed seeds; `make bench` runs it)",
         "",
         "### (a) One answer, then the whole plan recomputed",
