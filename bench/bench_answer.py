@@ -20,7 +20,6 @@ import asyncio
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -47,6 +46,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+from bench.machine import cpu_model, git_commit  # noqa: E402
 from curriculum.models import Curriculum  # noqa: E402
 from curriculum.services import curriculum_import_openstax, enrollment_create  # noqa: E402
 from llm.embedded_backend import reset_prompt_caches  # noqa: E402
@@ -68,25 +68,6 @@ QUESTIONS = [
     "What is the role of ATP in cells?",
     "How do hormones regulate the body?",
 ]
-
-
-def _commit() -> str:
-    try:
-        sha = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True).strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
-        return sha + (" (uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _socket_first_sentence(student, slug: str, questions: list[str]) -> list[tuple[float | None, float]]:
@@ -257,8 +238,8 @@ def main() -> None:
     lines = [
         "## Live answer path: verified vs unverified (embedded SmolLM2-135M)",
         "",
-        f"- Machine: {_cpu()}, {os.cpu_count()} CPUs; Python {platform.python_version()}",
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {_commit()}",
+        f"- Machine: {cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()}",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {git_commit()}",
         f"- Workload: {len(rows)} Biology 2e questions, each asked verified and unverified (order alternating), "
         "seeded generation, one warm-up not counted. Command: `nice -n 5 .venv/bin/python bench/bench_answer.py`",
         f"- Model served {_model_path()}",

@@ -23,6 +23,7 @@ BENCHES = {
     "verifier": ["bench/bench_verifier.py"],
     "verify_eval": ["bench/bench_verify_eval.py"],
     "answer": ["bench/bench_answer.py"],
+    "answer_quality": ["bench/bench_answer_quality.py"],
     "revision_choice": ["bench/bench_revision_choice.py"],
     "sockets": ["bench/bench_sockets.py"],
     "learning": ["bench/bench_learning.py"],

@@ -1,0 +1,171 @@
+"""Answer quality: do the tutor's released sentences answer exam questions? (issue 12)
+
+    nice -n 5 .venv/bin/python bench/bench_answer_quality.py [--per-book 20] [--book biology-2e --book microbiology]
+
+Each book is imported into a scratch database and Chroma store, with its review questions. For a
+fixed-seed sample of each book's multiple-choice questions, the stem alone is asked (the options
+hidden, as a student would ask it) through ``tutor_answer_create`` with verification on, exactly as
+the study page does. An answer is **right** when its released text covers the keyed option's
+content words better than every distractor's (share of the option's stemmed content words that
+occur in the answer; strictly greater). Questions whose options cannot be told apart that way are
+left out: "all/none of the above", options with no content words, or two options with the same
+words. Reported per book: share right, share of answers with nothing released (counted wrong),
+median time to the first released sentence. Target (issue 12): ≥ 0.70 right on every book.
+
+"Which of the following X" is asked as "Which X" and a blank "____" as "what": with the options
+hidden, "the following" refers to nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SCRATCH = Path(tempfile.mkdtemp(prefix="veritutor-bench-quality-"))
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH / 'bench.sqlite3'}"
+os.environ["CHROMA_PATH"] = str(SCRATCH / "chroma")
+os.environ["CHROMA_HOST"] = ""
+os.environ["REDIS_URL"] = ""
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("LLM_EMBEDDED_PROCESS", "inprocess")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from bench.machine import cpu_model, git_commit  # noqa: E402
+from curriculum.models import Curriculum, PracticeQuestion  # noqa: E402
+from curriculum.services import curriculum_import_openstax, enrollment_create  # noqa: E402
+from tutor.services import tutor_answer_create  # noqa: E402
+from verification.entailment.text import content_terms  # noqa: E402
+
+BOOKS_DIR = ROOT.parent / "shared" / "train" / "books"
+SEED = 13
+_UNJUDGEABLE = re.compile(r"\b(?:all|none|both|neither) of (?:the )?(?:above|these|those)\b|\bfigure\b", re.IGNORECASE)
+_FOLLOWING = re.compile(r"\b(which|what)\s+of\s+the\s+following\s*", re.IGNORECASE)
+_BLANK = re.compile(r"_{2,}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Judged:
+    right: bool
+    empty: bool
+    first_sentence_s: float | None
+
+
+def asked_form(stem: str) -> str:
+    """The stem as a student would ask it without the options."""
+    asked = _FOLLOWING.sub(lambda m: f"{m.group(1)} ", stem).strip()
+    return _BLANK.sub("what", asked)
+
+
+def coverage(option: str, answer_terms: set[str]) -> float:
+    terms = set(content_terms(option))
+    return len(terms & answer_terms) / len(terms) if terms else 0.0
+
+
+def judgeable(question: PracticeQuestion) -> bool:
+    choices = [str(c) for c in question.choices]
+    if question.answer_index is None or not 0 <= question.answer_index < len(choices) or len(choices) < 2:
+        return False
+    if _UNJUDGEABLE.search(question.stem) or any(_UNJUDGEABLE.search(c) for c in choices):
+        return False
+    term_sets = [frozenset(content_terms(c)) for c in choices]
+    return all(term_sets) and len(set(term_sets)) == len(term_sets)
+
+
+def judge(question: PracticeQuestion, answer: str) -> tuple[bool, bool]:
+    """(right, empty)."""
+    if not answer.strip():
+        return False, True
+    answer_terms = set(content_terms(answer))
+    scores = [coverage(str(c), answer_terms) for c in question.choices]
+    key = scores[question.answer_index or 0]
+    others = [s for i, s in enumerate(scores) if i != question.answer_index]
+    return key > max(others), False
+
+
+def book_path(name: str) -> Path:
+    return Path(settings.DEMO_SYLLABUS_PATH) if name == "biology-2e" else BOOKS_DIR / name
+
+
+def run_book(name: str, *, per_book: int, student: object) -> tuple[list[Judged], int]:
+    result = curriculum_import_openstax(path=book_path(name), slug=name)
+    curriculum = Curriculum.objects.get(pk=result.curriculum_id)
+    enrollment_create(student=student, curriculum=curriculum)
+    pool = [q for q in PracticeQuestion.objects.filter(topic__unit__curriculum=curriculum) if judgeable(q)]
+    sample = random.Random(f"{SEED}:{name}").sample(pool, min(per_book, len(pool)))
+    judged = []
+    for n, question in enumerate(sample, start=1):
+        message = asyncio.run(
+            tutor_answer_create(student=student, curriculum_slug=name, question=asked_form(question.stem), verify=True)
+        )
+        right, empty = judge(question, message.answer)
+        judged.append(Judged(right=right, empty=empty, first_sentence_s=message.timings.get("first_released_sentence")))
+        print(f"{name} {n}/{len(sample)} right={right} empty={empty}", flush=True)
+    return judged, len(pool)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--per-book", type=int, default=20)
+    parser.add_argument("--book", action="append", default=None, help="biology-2e or a folder of shared/train/books")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer_quality.md")
+    args = parser.parse_args()
+    books = args.book or ["biology-2e", "microbiology", "sociology-3e"]
+    call_command("migrate", verbosity=0)
+    student, _ = get_user_model().objects.get_or_create(username="bench-quality")
+    rows = []
+    for name in books:
+        judged, pool = run_book(name, per_book=args.per_book, student=student)
+        firsts = [j.first_sentence_s for j in judged if j.first_sentence_s is not None]
+        rows.append(
+            (
+                name,
+                len(judged),
+                pool,
+                sum(j.right for j in judged) / max(1, len(judged)),
+                sum(j.empty for j in judged) / max(1, len(judged)),
+                statistics.median(firsts) if firsts else float("nan"),
+            )
+        )
+    lines = [
+        "## Answer quality: exam questions asked without their options (issue 12)",
+        "",
+        f"- Machine: {cpu_model()}, {os.cpu_count()} CPUs; date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {git_commit()}",
+        f"- Embedded SmolLM2-135M, verification on, revision mode `{settings.VERIFIER_REVISION_MODE}`; "
+        f"{args.per_book} judgeable questions a book (seed {SEED}). "
+        "Command: `nice -n 5 .venv/bin/python bench/bench_answer_quality.py`",
+        "- Right: the released text covers the keyed option's content words better than every distractor's.",
+        "",
+        "| book | asked | judgeable in book | right | empty answers | time to first sentence (median) | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        *[
+            f"| {name} | {asked} | {pool} | {right:.2f} | {empty:.2f} | {first * 1000:.0f} ms | ≥ 0.70 right |"
+            for name, asked, pool, right, empty, first in rows
+        ],
+        "",
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
