@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
@@ -131,7 +132,7 @@ class StudentRegisterApi(APIView):
         responses={201: OutputSerializer, 400: ErrorResponseSerializer},
         operation_id="register",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -153,7 +154,7 @@ class MeDetailApi(APIView):
         is_teacher = serializers.BooleanField()
 
     @extend_schema(responses={200: OutputSerializer, **_ERRORS}, operation_id="me_retrieve")
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         profile = LearnerProfile.objects.filter(student=request.user).first()
         data = {
             "id": request.user.pk,
@@ -178,7 +179,7 @@ class MyCurriculumListApi(APIView):
         unsupported_policy = serializers.CharField()
 
     @extend_schema(responses={200: OutputSerializer(many=True), **_ERRORS}, operation_id="me_curricula_list")
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(curriculum_list_for_student(user=request.user), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
@@ -199,7 +200,7 @@ class EnrollmentCreateApi(APIView):
         operation_id="me_enrollments_create",
         description="Enrol in a curriculum (idempotent: enrolling twice keeps one enrolment).",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         curriculum = curriculum_get(slug=serializer.validated_data["curriculum"])
@@ -212,7 +213,7 @@ class EnrollmentCreateApi(APIView):
 # --- asking -----------------------------------------------------------------------------------------
 
 
-def _answer_response(request, message: Message) -> Response:
+def _answer_response(request: Request, message: Message) -> Response:
     """The whole answer, or 503 with the saved message's id when the model failed (retryable)."""
     if message.status == Message.Status.FAILED:
         body = api_error_body(
@@ -251,7 +252,7 @@ class AnswerCreateApi(APIView):
         operation_id="ask",
         description="Ask a question and wait for the whole verified answer (the websocket streams it instead).",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         answer = import_string(settings.TUTOR_ANSWER_BACKEND)
@@ -282,7 +283,7 @@ class AnswerRetryApi(APIView):
         operation_id="messages_retry",
         description="Answer a failed or cancelled message again: same message, same question.",
     )
-    def post(self, request, message_id: int):
+    def post(self, request: Request, message_id: int) -> Response:
         try:
             message = async_to_sync(tutor_answer_retry)(student=request.user, message_id=message_id)
         except TutorInputError as exc:
@@ -311,7 +312,7 @@ class ConversationListApi(APIView):
         responses={200: OutputSerializer(many=True), **_ERRORS},
         operation_id="conversations_list",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         conversations = conversation_list(
@@ -326,7 +327,7 @@ class ConversationMessageListApi(APIView):
     pagination_class = Paginated
 
     @extend_schema(responses={200: MessageSerializer(many=True), **_ERRORS}, operation_id="conversations_messages_list")
-    def get(self, request, conversation_id: int):
+    def get(self, request: Request, conversation_id: int) -> Response:
         conversation = conversation_get(student=request.user, conversation_id=conversation_id)
         if conversation is None:
             raise NotFound("No such conversation.")
@@ -337,7 +338,7 @@ class ConversationMessageListApi(APIView):
 
 class MessageDetailApi(APIView):
     @extend_schema(responses={200: MessageSerializer, **_ERRORS}, operation_id="messages_retrieve")
-    def get(self, request, message_id: int):
+    def get(self, request: Request, message_id: int) -> Response:
         message = message_get(student=request.user, message_id=message_id)
         if message is None:
             raise NotFound("No such message.")
@@ -350,7 +351,7 @@ class MessageByClientIdApi(APIView):
         operation_id="messages_by_client_id_retrieve",
         description="The message sent under this client_msg_id: how a client that lost its socket gets the answer.",
     )
-    def get(self, request, client_msg_id: str):
+    def get(self, request: Request, client_msg_id: str) -> Response:
         message = message_get_by_client_id(student=request.user, client_msg_id=client_msg_id)
         if message is None:
             raise NotFound("No message with that client_msg_id.")

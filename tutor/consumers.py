@@ -15,6 +15,7 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import BaseChannelLayer
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils.module_loading import import_string
 
 from .events import Accepted, AnswerEvent, TutorInputError
@@ -53,7 +54,7 @@ class _SocketSink:
             logger.warning("dropped a tutor frame of message %s", self.message_id, exc_info=True)
 
 
-async def _answer_and_relay(*, student, frame: AskFrame, sink: _SocketSink) -> None:
+async def _answer_and_relay(*, student: AbstractBaseUser, frame: AskFrame, sink: _SocketSink) -> None:
     answer = import_string(settings.TUTOR_ANSWER_BACKEND)
 
     async def on_event(event: AnswerEvent) -> None:
@@ -107,7 +108,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         if self.sink is not None:
             self.sink.open = False
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         try:
             frame = parse_client_frame(text_data, bytes_data)
         except ProtocolError as exc:

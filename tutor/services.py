@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -227,7 +228,9 @@ class _AnswerRun:
             history=self.history,
         )
         async for event in answer_graph.astream(state, stream_mode="custom"):
-            await self._on_graph_event(event)
+            # The custom stream carries only what the nodes emit (graph.nodes._emit: AnswerGraphEvents);
+            # LangGraph types its items as dict[str, Any] | Any.
+            await self._on_graph_event(cast(AnswerGraphEvent, event))
         if self.verifier is not None:
             self.verifier.close()
         if self.releaser is not None:

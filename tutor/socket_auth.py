@@ -12,19 +12,27 @@ Origin rules (the cross-site check a browser cannot bypass):
   page on another site can never reach the session-cookie path this way.
 """
 
-from urllib.parse import parse_qs
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import ParseResult, parse_qs
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 TOKEN_SUBPROTOCOL = "token"
 
+# A Channels scope: the ASGI connection scope plus what middleware adds to it (user, session,
+# url_route), so a plain dict rather than asgiref.typing's closed Scope TypedDicts.
+Scope = dict[str, Any]
+ASGIApp = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
+
 
 @database_sync_to_async
-def _user_for_token(key: str):
+def _user_for_token(key: str) -> AbstractBaseUser | AnonymousUser:
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.select_related("user").filter(key=key).first()
@@ -34,7 +42,7 @@ def _user_for_token(key: str):
     return token.user
 
 
-def token_from_scope(scope) -> str | None:
+def token_from_scope(scope: Scope) -> str | None:
     subprotocols = scope.get("subprotocols") or []
     if len(subprotocols) >= 2 and subprotocols[0] == TOKEN_SUBPROTOCOL:
         return subprotocols[1]
@@ -43,12 +51,12 @@ def token_from_scope(scope) -> str | None:
     return tokens[0] if tokens else None
 
 
-def uses_token_subprotocol(scope) -> bool:
+def uses_token_subprotocol(scope: Scope) -> bool:
     """The server must then accept with the subprotocol "token" (clients check it was selected)."""
     return (scope.get("subprotocols") or [None])[0] == TOKEN_SUBPROTOCOL
 
 
-def _has_origin(scope) -> bool:
+def _has_origin(scope: Scope) -> bool:
     return any(name == b"origin" for name, _ in scope.get("headers", []))
 
 
@@ -59,10 +67,10 @@ class TokenAuthMiddleware:
     authenticates such a connection.
     """
 
-    def __init__(self, inner):
+    def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         key = token_from_scope(scope)
         if key:
             scope = dict(scope, user=await _user_for_token(key))
@@ -71,7 +79,7 @@ class TokenAuthMiddleware:
         return await self.inner(scope, receive, send)
 
 
-def TokenOrSessionAuthMiddlewareStack(inner):  # noqa: N802 - mirrors Channels' naming
+def TokenOrSessionAuthMiddlewareStack(inner: ASGIApp) -> ASGIApp:  # noqa: N802 - mirrors Channels' naming
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
 
 
@@ -82,13 +90,13 @@ class SameSiteOrNativeOriginValidator(OriginValidator):
     TokenAuthMiddleware above makes sure such a connection cannot use the session cookie.
     """
 
-    def valid_origin(self, parsed_origin):
+    def valid_origin(self, parsed_origin: ParseResult | None) -> bool:
         if parsed_origin is None:
             return True
         return self.validate_origin(parsed_origin)
 
 
-def SameSiteOrNativeOriginValidatorStack(inner):  # noqa: N802 - mirrors Channels' naming
+def SameSiteOrNativeOriginValidatorStack(inner: ASGIApp) -> ASGIApp:  # noqa: N802 - mirrors Channels' naming
     allowed_hosts = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed_hosts:
         allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]

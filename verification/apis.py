@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,7 +24,7 @@ class VerificationBatchCreateApi(APIView):
     @extend_schema(
         request=InputSerializer, responses={202: OutputSerializer}, operation_id="verification_batches_create"
     )
-    def post(self, request, slug: str):
+    def post(self, request: Request, slug: str) -> Response:
         curriculum = curriculum_get(slug=slug)
         if curriculum is None:
             raise NotFound(f"No curriculum '{slug}'.")
@@ -61,7 +62,7 @@ class VerificationRunDetailApi(APIView):
         records = RecordSerializer(many=True)
 
     @extend_schema(responses=OutputSerializer, operation_id="verification_runs_retrieve")
-    def get(self, request, run_id: int):
+    def get(self, request: Request, run_id: int) -> Response:
         run = verification_run_get(user=request.user, run_id=run_id)
         if run is None:
             raise NotFound("No such verification run.")

@@ -9,6 +9,7 @@ the model that drafted.
 from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from . import nodes
 from .state import AnswerState
@@ -18,7 +19,7 @@ def route_after_retrieve(state: AnswerState) -> Literal["draft", "answer_off_syl
     return "draft" if state.on_syllabus and state.passages else "answer_off_syllabus"
 
 
-def build_answer_graph():
+def build_answer_graph() -> CompiledStateGraph[AnswerState]:
     builder = StateGraph(AnswerState)
     builder.add_node("load_context", nodes.load_context)
     builder.add_node("condense", nodes.condense)

@@ -8,6 +8,7 @@ with the failing verdict (the caller withholds or marks the sentence per the cur
 from typing import Literal
 
 from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from . import nodes
 from .state import VerifyState
@@ -26,7 +27,7 @@ def route_after_revise(state: VerifyState) -> Literal["split", "__end__"]:
     return "__end__" if state.revision_error else "split"
 
 
-def build_verifier_graph():
+def build_verifier_graph() -> CompiledStateGraph[VerifyState]:
     builder = StateGraph(VerifyState)
     builder.add_node("split", nodes.split)
     builder.add_node("gather_evidence", nodes.gather_evidence)

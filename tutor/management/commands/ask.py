@@ -7,9 +7,11 @@ the fly: the command is an operator's tool.
 
 import asyncio
 import json
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curriculum.selectors import curriculum_get
 from curriculum.services import enrollment_create
@@ -23,7 +25,7 @@ CLI_USERNAME = "cli"
 class Command(BaseCommand):
     help = "Ask the tutor a question from the command line; every sentence is verified."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("question")
         parser.add_argument("--curriculum", required=True)
         parser.add_argument("--student", default=None, help="Ask as this user (must be enrolled).")
@@ -31,7 +33,17 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument("--no-verify", action="store_true", help="Skip verification (benchmarks only).")
 
-    def handle(self, *args, question, curriculum, student, conversation, json: bool, no_verify: bool, **options):
+    def handle(
+        self,
+        *args: Any,
+        question: str,
+        curriculum: str,
+        student: str | None,
+        conversation: int | None,
+        json: bool,
+        no_verify: bool,
+        **options: Any,
+    ) -> None:
         user = self._user(student, curriculum)
         stream = None if json else self._print_event
         try:
@@ -81,7 +93,7 @@ class Command(BaseCommand):
         elif isinstance(event, Failed):
             self.stderr.write(self.style.ERROR(event.message))
 
-    def _user(self, username: str | None, slug: str):
+    def _user(self, username: str | None, slug: str) -> AbstractBaseUser:
         users = get_user_model()
         target = curriculum_get(slug=slug)
         if target is None:
@@ -96,5 +108,5 @@ class Command(BaseCommand):
         return user
 
 
-def _json_dumps(payload: dict) -> str:
+def _json_dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False)

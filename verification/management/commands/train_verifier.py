@@ -17,9 +17,10 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from verification.entailment import calibration
 from verification.entailment.combiner import Combiner
@@ -42,7 +43,7 @@ class Command(BaseCommand):
     help = "Fine-tune the MiniLM entailment cross-encoder (resumable) and fit the verifier's combiner."
     requires_system_checks: list[str] = []
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=13)
         parser.add_argument("--max-length", type=int, default=128)
         parser.add_argument("--epochs", type=float, default=1.0)
@@ -89,7 +90,7 @@ class Command(BaseCommand):
             help="dev features are cached here (keyed by the weights' hash) for the bench and refits",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         seed = options["seed"]
         config = TrainConfig(

@@ -15,9 +15,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from verification.entailment.datasets import DatasetError, load_claims
 from verification.entailment.metrics import mean_balanced_accuracy, per_source
@@ -32,12 +33,12 @@ class Command(BaseCommand):
     help = "Score claims against passages; print balanced accuracy per source when labelled."
     requires_system_checks: list[str] = []
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--passages", type=Path, required=True)
         parser.add_argument("--claims", type=Path, required=True)
         parser.add_argument("--out", type=Path, default=None, help="JSON-lines predictions (default: stdout)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         for key in ("passages", "claims"):
             if not options[key].is_file():
                 raise CommandError(f"--{key}: no such file: {options[key]}")
