@@ -1,12 +1,19 @@
-"""Finding the syllabus passages that answer a question: hybrid dense + BM25 retrieval.
+"""Finding the syllabus passages that answer a question: hybrid dense + BM25 retrieval, ranked by section.
 
-Both retrievers rank a curriculum's chunks on their own, dense (MiniLM vectors in the curriculum's
-Chroma collection) for meaning, BM25 (``curriculum.indexing.lexical``) for exact terms; their
-rankings, and the rankings of the sections (documents) their candidates come from, are merged by
-reciprocal-rank fusion, which needs no score calibration between the two. The top k then take at
-most ``MAX_PER_DOCUMENT`` passages of one section, so that they cover the likeliest sections.
-Every candidate comes from the curriculum's own collection and lexical index, and the final rows
-are re-read from the database filtered by curriculum, so no other curriculum's text can come back.
+Three retrievers look at a curriculum on their own: dense (MiniLM vectors of the passages in the
+curriculum's Chroma collection) for meaning, BM25 over passages (``curriculum.indexing.lexical``)
+for exact terms, and BM25 over whole sections (title and full text), because a question is usually
+about a section's subject rather than about the wording of one passage. Their candidates are
+grouped by section (document), and each candidate section is scored by a small linear model over
+what the three retrievers saw of it (``SECTION_FEATURES``); the results are the best passage of
+each section, best section first, then second passages up to ``max_per_document``. Passages within
+a section are ordered by reciprocal-rank fusion of their dense and BM25 ranks.
+
+The model has eight weights, fit by ``bench/bench_retrieval.py --fit`` on the review questions of
+the five training books that have them (each stem must find its own section); Biology 2e, the dev
+syllabus, is never fit on and is reported on its own. Every candidate comes from the curriculum's
+own collection and lexical indexes, and the final rows are re-read from the database filtered by
+curriculum, so no other curriculum's text can come back.
 """
 
 from __future__ import annotations
@@ -18,27 +25,42 @@ import numpy as np
 
 from curriculum.indexing import vector_store
 from curriculum.indexing.embeddings import embed_queries
-from curriculum.indexing.lexical import get_lexical_index
+from curriculum.indexing.lexical import Bm25Index, LexicalHit, get_lexical_index, get_section_index
 from curriculum.models import Chunk
 
-# How deep each retriever's ranking goes into the fusion: past ~50 a chunk's fused score is too small
-# to reach the top 5, and the HNSW query cost grows with it.
+# How deep each passage retriever's ranking goes: past ~50 a section's evidence is too weak to reach
+# the top 5, and the HNSW query cost grows with it.
 CANDIDATES = 50
-# Reciprocal-rank fusion constant: 60 is the value of Cormack et al. (2009), robust across corpora;
-# it flattens the difference between rank 1 and rank 5 so that agreement between retrievers wins.
+# Sections taken from the whole-section BM25 ranking: a section below 20th there is not the subject.
+SECTION_CANDIDATES = 20
+# Reciprocal-rank fusion constant (Cormack et al., 2009), for ordering passages within a section and
+# for the rank features of the section model: it flattens the difference between nearby ranks.
 RRF_K = 60
-# Equal say for both retrievers: on Biology 2e review questions each alone finds the section about
-# equally often (hit@5 0.85 each with 80-word chunks), and they fail on different questions.
+# Equal say for both passage retrievers when ordering the passages of a section.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
-# A section (document) that several candidates come from is likelier to be what the question is about
-# than one lucky passage: passages also collect their section's rank, ranked by the mean of its best
-# three candidate scores. On Biology 2e this lifts hit@1 by ~3 points at unchanged hit@5.
-SECTION_WEIGHT = 1.0
+# A retriever's section strength is the mean of its best three passage scores in that section: one
+# lucky passage counts less than a section that matches throughout.
 SECTION_TOP = 3
-# At most this many of the k results come from one document (an OpenStax section) by default: the
-# next-best passage of another section beats a third passage of the same one, both for the tutor
-# (wider evidence) and measured (Biology 2e review questions find their own section more often).
+# The features of a candidate section, in the order of ``SECTION_WEIGHTS`` (see ``section_features``).
+SECTION_FEATURES = (
+    "dense_best",
+    "dense_top3",
+    "lexical_best",
+    "lexical_top3",
+    "section_bm25",
+    "dense_rank",
+    "lexical_rank",
+    "section_bm25_rank",
+)
+# Fit by ``bench/bench_retrieval.py --fit`` (softmax over each question's candidate sections, L2
+# 1e-3) on 1,912 review questions of american-government-3e, anatomy-physiology-2e, microbiology,
+# sociology-3e and us-history; leaving any one book out changes its hit@1 by under a point, so the
+# weights carry over to unseen books (see BENCHMARKS.md, "Retrieval per book").
+SECTION_WEIGHTS = (3.34, 3.0, 2.8, 2.42, 2.34, 3.16, -1.36, -0.79)
+# At most this many of the k results come from one document (an OpenStax section): the first
+# passages of the next likeliest sections come before a section's second passage anyway, so the cap
+# only bites when fewer sections than k match.
 MAX_PER_DOCUMENT = 2
 # Longest query accepted: a question, not a document (MiniLM reads 256 tokens anyway).
 MAX_QUERY_CHARS = 2_000
@@ -54,7 +76,9 @@ class RetrievedChunk:
     text: str
     """The passage text."""
     score: float
-    """Fused relevance in [0, 1]: 1.0 means the passage and its section ranked first by both retrievers."""
+    """How likely the passage's section is what the query is about, in [0, 1]: the section model's
+    softmax over the candidate sections. Descending over the first passages of the sections; a
+    section's second passage repeats its section's score."""
     similarity: float
     """Cosine similarity of the query and passage vectors, in [-1, 1]."""
     topic_id: int
@@ -112,28 +136,172 @@ def search_chunks_batch(
     lexical = get_lexical_index(curriculum_id)
     if len(lexical) == 0:
         return [[] for _ in queries]
+    sections = get_section_index(curriculum_id)
     query_vectors = embed_queries(queries)
     candidates = min(max(CANDIDATES, k), len(lexical))
     dense_rankings = _dense_rankings(curriculum_id, query_vectors, candidates=candidates, topic_ids=topic_ids)
-    fused_per_query = []
+    ranked_per_query = []
     for query, dense in zip(queries, dense_rankings, strict=True):
         lexical_ranking = [
             (hit.chunk_id, hit.score) for hit in lexical.search(query, limit=candidates, topic_ids=topic_ids)
         ]
-        fused = _fuse(dense=dense, lexical=lexical_ranking, document_of=lexical.document_of)
-        fused_per_query.append(
-            _diversified(fused, k=k, max_per_document=max_per_document, document_of=lexical.document_of)
+        section_hits = sections.search(query, limit=SECTION_CANDIDATES, topic_ids=topic_ids)
+        ranked_per_query.append(
+            _ranked_passages(
+                query=query,
+                dense=dense,
+                lexical_ranking=lexical_ranking,
+                section_hits=section_hits,
+                lexical=lexical,
+                k=k,
+                max_per_document=max_per_document,
+            )
         )
-    similarities = _similarities(curriculum_id, query_vectors, dense_rankings, fused_per_query)
-    rows = _load_rows(curriculum_id, {chunk_id for fused in fused_per_query for chunk_id, _ in fused})
+    similarities = _similarities(curriculum_id, query_vectors, dense_rankings, ranked_per_query)
+    rows = _load_rows(curriculum_id, {chunk_id for ranked in ranked_per_query for chunk_id, _ in ranked})
     return [
         [
             _retrieved(rows[chunk_id], score=score, similarity=similarity[chunk_id])
-            for chunk_id, score in fused
+            for chunk_id, score in ranked
             if chunk_id in rows
         ]
-        for fused, similarity in zip(fused_per_query, similarities, strict=True)
+        for ranked, similarity in zip(ranked_per_query, similarities, strict=True)
     ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SectionCandidates:
+    """The candidate sections of one query and what the section model reads of each."""
+
+    documents: list[int]
+    """SyllabusDocument ids, in no particular order."""
+    features: np.ndarray
+    """One row per document, columns as ``SECTION_FEATURES``."""
+
+
+def section_features(
+    *,
+    dense: Sequence[tuple[int, float]],
+    lexical: Sequence[tuple[int, float]],
+    section_hits: Sequence[LexicalHit],
+    document_of: dict[int, int],
+) -> SectionCandidates:
+    """What each retriever saw of each candidate section (a document with any candidate).
+
+    Scores are made relative to the query's best, so that one set of weights fits short and long
+    questions: dense cosines minus the best cosine (a section with no dense candidate gets the last
+    candidate's cosine, the most it can have), BM25 scores over the best BM25 score (0 when absent).
+    Ranks enter as ``RRF_K / (RRF_K + rank)``, an absent section ranking as if 100th.
+    """
+    dense_scores = _scores_by_document(dense, document_of)
+    lexical_best = lexical[0][1] if lexical else 1.0
+    lexical_scores = _scores_by_document([(c, score / lexical_best) for c, score in lexical], document_of)
+    section_best = section_hits[0].score if section_hits else 1.0
+    section_score = {hit.chunk_id: hit.score / section_best for hit in section_hits}
+    section_rank = {hit.chunk_id: rank for rank, hit in enumerate(section_hits, start=1)}
+    documents = sorted(set(dense_scores) | set(lexical_scores) | set(section_score))
+    best_cosine = dense[0][1] if dense else 0.0
+    floor = dense[-1][1] if dense else 0.0
+    dense_rank = _strength_ranks(dense_scores, pad=floor)
+    lexical_rank = _strength_ranks(lexical_scores, pad=0.0)
+    absent = 100
+    features = np.zeros((len(documents), len(SECTION_FEATURES)), dtype=np.float64)
+    for row, document in enumerate(documents):
+        cosines = dense_scores.get(document, [])
+        matches = lexical_scores.get(document, [])
+        features[row] = (
+            (cosines[0] if cosines else floor) - best_cosine,
+            _top_mean(cosines, pad=floor) - best_cosine,
+            matches[0] if matches else 0.0,
+            _top_mean(matches, pad=0.0),
+            section_score.get(document, 0.0),
+            RRF_K / (RRF_K + dense_rank.get(document, absent)),
+            RRF_K / (RRF_K + lexical_rank.get(document, absent)),
+            RRF_K / (RRF_K + section_rank.get(document, absent)),
+        )
+    return SectionCandidates(documents=documents, features=features)
+
+
+def _scores_by_document(ranking: Sequence[tuple[int, float]], document_of: dict[int, int]) -> dict[int, list[float]]:
+    """Each document's candidate scores, best first (rankings come best first)."""
+    grouped: dict[int, list[float]] = {}
+    for chunk_id, score in ranking:
+        grouped.setdefault(document_of.get(chunk_id, -chunk_id), []).append(score)
+    return grouped
+
+
+def _top_mean(scores: list[float], *, pad: float) -> float:
+    best = scores[:SECTION_TOP]
+    return (sum(best) + pad * (SECTION_TOP - len(best))) / SECTION_TOP
+
+
+def _strength_ranks(scores: dict[int, list[float]], *, pad: float) -> dict[int, int]:
+    """1-based rank of each document by the mean of its best three candidate scores."""
+    ordered = sorted(scores, key=lambda document: (-_top_mean(scores[document], pad=pad), document))
+    return {document: rank for rank, document in enumerate(ordered, start=1)}
+
+
+def _ranked_passages(
+    *,
+    query: str,
+    dense: Sequence[tuple[int, float]],
+    lexical_ranking: Sequence[tuple[int, float]],
+    section_hits: Sequence[LexicalHit],
+    lexical: Bm25Index,
+    k: int,
+    max_per_document: int | None,
+) -> list[tuple[int, float]]:
+    """The k results as (chunk id, score): sections by the model, passages by fusion within each."""
+    document_of = lexical.document_of
+    candidates = section_features(
+        dense=dense, lexical=lexical_ranking, section_hits=section_hits, document_of=document_of
+    )
+    if not candidates.documents:
+        return []
+    logits = candidates.features @ np.asarray(SECTION_WEIGHTS)
+    probabilities = np.exp(logits - logits.max())
+    probabilities /= probabilities.sum()
+    # Ties go to the lower document id: reproducible.
+    order = sorted(range(len(candidates.documents)), key=lambda i: (-logits[i], candidates.documents[i]))
+    passages: dict[int, list[int]] = {}
+    for chunk_id, _ in _fuse(dense=dense, lexical=lexical_ranking):
+        passages.setdefault(document_of.get(chunk_id, -chunk_id), []).append(chunk_id)
+    for i in order:
+        document = candidates.documents[i]
+        if document not in passages:
+            # Found by the whole-section ranking only: its best BM25 passage stands for it.
+            best = lexical.search(query, limit=1, document_ids=[document])
+            passages[document] = [best[0].chunk_id] if best else []
+    if max_per_document is None:
+        # No spread asked for: every passage of the likeliest section, then of the next one.
+        section_major = [
+            (chunk_id, float(probabilities[i])) for i in order for chunk_id in passages[candidates.documents[i]]
+        ]
+        return section_major[:k]
+    # Round by round: the best passage of each section in section order, then the second ones.
+    taken: list[tuple[int, float]] = []
+    beyond_cap: list[tuple[int, float]] = []
+    for round_ in range(max(len(found) for found in passages.values())):
+        for i in order:
+            found = passages[candidates.documents[i]]
+            if round_ < len(found):
+                (taken if round_ < max_per_document else beyond_cap).append((found[round_], float(probabilities[i])))
+        if len(taken) >= k:
+            return taken[:k]
+    # Too few sections among the candidates (a narrow topic filter, a small curriculum): lift the
+    # cap rather than return fewer than k.
+    return (taken + beyond_cap)[:k]
+
+
+def _fuse(*, dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion of the passage rankings, best first."""
+    scores: dict[int, float] = {}
+    for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    # Ties (same fused score) go to the better dense rank, then the lower id: reproducible.
+    dense_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(dense)}
+    return sorted(scores.items(), key=lambda item: (-item[1], dense_rank.get(item[0], len(dense)), item[0]))
 
 
 def _validate(*, queries: Sequence[str], k: int) -> None:
@@ -167,77 +335,18 @@ def _dense_rankings(
     ]
 
 
-def _fuse(
-    *, dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]], document_of: dict[int, int]
-) -> list[tuple[int, float]]:
-    """Weighted reciprocal-rank fusion of passage and section rankings; 1.0 = first everywhere.
-
-    Each retriever ranks passages, and also sections (documents) by the mean of their best
-    ``SECTION_TOP`` passage scores among its candidates; a passage collects the reciprocal ranks of
-    itself and of its section in both.
-    """
-    scores: dict[int, float] = {}
-    for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
-        for rank, (chunk_id, _) in enumerate(ranking, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
-        section_rank = _section_ranks(ranking, document_of)
-        for chunk_id, _ in ranking:
-            section = section_rank[document_of.get(chunk_id, -chunk_id)]
-            scores[chunk_id] += SECTION_WEIGHT * weight / (RRF_K + section)
-    best_possible = (1 + SECTION_WEIGHT) * (DENSE_WEIGHT + LEXICAL_WEIGHT) / (RRF_K + 1)
-    # Ties (same fused score) go to the better dense rank, then the lower id: reproducible.
-    dense_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(dense)}
-    ordered = sorted(scores.items(), key=lambda item: (-item[1], dense_rank.get(item[0], len(dense)), item[0]))
-    return [(chunk_id, score / best_possible) for chunk_id, score in ordered]
-
-
-def _section_ranks(ranking: Sequence[tuple[int, float]], document_of: dict[int, int]) -> dict[int, int]:
-    """1-based rank of each document among a retriever's candidates."""
-    best: dict[int, list[float]] = {}
-    for chunk_id, score in ranking:
-        best.setdefault(document_of.get(chunk_id, -chunk_id), []).append(score)
-    # Candidates come best first, so each list is already in descending order.
-    strength = {document: sum(found[:SECTION_TOP]) / SECTION_TOP for document, found in best.items()}
-    ordered = sorted(strength, key=lambda document: -strength[document])
-    return {document: rank for rank, document in enumerate(ordered, start=1)}
-
-
-def _diversified(
-    fused: list[tuple[int, float]], *, k: int, max_per_document: int | None, document_of: dict[int, int]
-) -> list[tuple[int, float]]:
-    """The best k of ``fused``, at most ``max_per_document`` a document, in fused order."""
-    if max_per_document is None:
-        return fused[:k]
-    taken: list[tuple[int, float]] = []
-    skipped: list[tuple[int, float]] = []
-    per_document: dict[int, int] = {}
-    for chunk_id, score in fused:
-        document = document_of.get(chunk_id, -chunk_id)
-        if per_document.get(document, 0) < max_per_document:
-            per_document[document] = per_document.get(document, 0) + 1
-            taken.append((chunk_id, score))
-            if len(taken) == k:
-                return taken
-        else:
-            skipped.append((chunk_id, score))
-    # Too few documents among the candidates (a narrow topic filter, a small curriculum): fill up
-    # with the best of the rest rather than return fewer than k.
-    chosen = {chunk_id for chunk_id, _ in taken} | {chunk_id for chunk_id, _ in skipped[: k - len(taken)]}
-    return [item for item in fused if item[0] in chosen]
-
-
 def _similarities(
     curriculum_id: int,
     query_vectors: np.ndarray,
     dense_rankings: list[list[tuple[int, float]]],
-    fused_per_query: list[list[tuple[int, float]]],
+    ranked_per_query: list[list[tuple[int, float]]],
 ) -> list[dict[int, float]]:
     """Cosine similarity of each query to each of its results; fetched vectors for lexical-only ones."""
     similarities = [dict(dense) for dense in dense_rankings]
     missing = {
         chunk_id
-        for similarity, fused in zip(similarities, fused_per_query, strict=True)
-        for chunk_id, _ in fused
+        for similarity, ranked in zip(similarities, ranked_per_query, strict=True)
+        for chunk_id, _ in ranked
         if chunk_id not in similarity
     }
     vectors: dict[int, np.ndarray] = {}
@@ -248,8 +357,8 @@ def _similarities(
         vectors = {
             int(record_id): np.asarray(vector) for record_id, vector in zip(stored["ids"], embeddings, strict=True)
         }
-    for similarity, fused, query_vector in zip(similarities, fused_per_query, query_vectors, strict=True):
-        for chunk_id, _ in fused:
+    for similarity, ranked, query_vector in zip(similarities, ranked_per_query, query_vectors, strict=True):
+        for chunk_id, _ in ranked:
             if chunk_id not in similarity:
                 vector = vectors.get(chunk_id)
                 similarity[chunk_id] = float(np.dot(query_vector, vector)) if vector is not None else 0.0

@@ -1,4 +1,4 @@
-from curriculum.indexing.lexical import Bm25Index, LexicalHit, analyse, get_lexical_index
+from curriculum.indexing.lexical import Bm25Index, LexicalHit, analyse, get_lexical_index, get_section_index
 from curriculum.models import Chunk
 from tests.curriculum.indexing_fixtures import IndexedCurriculum
 
@@ -51,3 +51,27 @@ def test_cached_index_is_rebuilt_when_the_curriculums_chunks_change(biology: Ind
     after = get_lexical_index(biology.curriculum.id)
     assert after is not before
     assert [hit.chunk_id for hit in after.search("aquaporins", limit=3)] == [added.id]
+
+
+def test_bm25_document_filter():
+    index = Bm25Index(
+        chunk_ids=[1, 2, 3], topic_ids=[7, 7, 8], document_ids=[70, 71, 80], texts=["cell wall", "cell", "cell cell"]
+    )
+    assert [hit.chunk_id for hit in index.search("cell", limit=5, document_ids=[70, 80])] == [3, 1]
+
+
+def test_section_index_ranks_whole_sections_by_title_and_text(biology: IndexedCurriculum):
+    # given a curriculum of three sections
+    passive = biology.chunk_with("Osmosis").document
+    light = biology.chunk_with("Chlorophyll").document
+
+    # when its section index is searched for words of a section title, and for one restricted to a topic
+    sections = get_section_index(biology.curriculum.id)
+    by_title = sections.search("light-dependent reactions", limit=5)
+    filtered = sections.search("membrane", limit=5, topic_ids=[passive.topic_id])
+
+    # then there is one row per section, hits are section (document) ids, and the topic filter holds
+    assert len(sections) == 3
+    assert by_title[0].chunk_id == light.id
+    assert [hit.chunk_id for hit in filtered] == [passive.id]
+    assert get_section_index(biology.curriculum.id) is sections

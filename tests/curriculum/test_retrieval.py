@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 
 from curriculum import retrieval
 from curriculum.indexing.index import delete_chunks, index_chunks
+from curriculum.indexing.lexical import Bm25Index, LexicalHit
 from curriculum.models import Chunk
 from curriculum.retrieval import RetrievedChunk, search_chunks, search_chunks_batch
 from tests.curriculum.indexing_fixtures import IndexedCurriculum, as_indexed
@@ -94,7 +96,7 @@ def test_hybrid_ranking_finds_an_exact_term_that_dense_search_misses(biology: In
     assert results[0].chunk_id == target.id
 
 
-def test_results_are_spread_over_documents_unless_asked_not_to(biology: IndexedCurriculum):
+def test_results_cover_the_likeliest_sections_first_unless_asked_not_to(biology: IndexedCurriculum):
     # given a question that matches all three passive-transport chunks best
     query = "diffusion osmosis hypotonic concentration water membrane"
     passive = biology.chunk_with("Osmosis").document_id
@@ -103,9 +105,23 @@ def test_results_are_spread_over_documents_unless_asked_not_to(biology: IndexedC
     capped = search_chunks(curriculum_id=biology.curriculum.id, query=query, k=3)
     uncapped = search_chunks(curriculum_id=biology.curriculum.id, query=query, k=3, max_per_document=None)
 
-    # then at most two of the capped results share a document, and the uncapped ones are all three
-    assert [r.document_id for r in capped].count(passive) == retrieval.MAX_PER_DOCUMENT
+    # then the capped results are the best passage of each of the three sections, passive transport
+    # first, and the uncapped ones are all three passive-transport passages
+    assert capped[0].document_id == passive
+    assert len({r.document_id for r in capped}) == 3
     assert [r.document_id for r in uncapped] == [passive, passive, passive]
+
+
+def test_the_cap_is_lifted_when_too_few_sections_match(biology: IndexedCurriculum):
+    # given a curriculum of three sections and seven passages
+    # when all seven are asked for with at most two a section
+    results = search_chunks(curriculum_id=biology.curriculum.id, query="membrane water", k=7, max_per_document=2)
+
+    # then all seven come back: the first passages of the three sections, then second passages, then
+    # the third passive-transport passage that the cap would have kept out
+    assert sorted(r.chunk_id for r in results) == sorted(chunk.id for chunk in biology.chunks)
+    assert len({r.document_id for r in results[:3]}) == 3
+    assert len({r.document_id for r in results[3:5]}) == 2
 
 
 def test_deleted_chunks_disappear_from_both_retrievers(biology: IndexedCurriculum):
@@ -146,3 +162,55 @@ def test_curriculum_without_chunks_gives_no_results(db):
 def test_bad_queries_are_refused_clearly(biology: IndexedCurriculum, query: str, k: int, message: str):
     with pytest.raises(ValueError, match=message):
         search_chunks(curriculum_id=biology.curriculum.id, query=query, k=k)
+
+
+def test_section_features_read_what_each_retriever_saw_of_each_section():
+    # given dense candidates in sections 10 and 20, BM25 passage hits in 20 and 30, and the
+    # whole-section BM25 ranking 20 before 30
+    dense = [(1, 0.9), (2, 0.8), (3, 0.5)]
+    lexical = [(2, 10.0), (4, 5.0)]
+    section_hits = [LexicalHit(chunk_id=20, score=8.0), LexicalHit(chunk_id=30, score=2.0)]
+    document_of = {1: 10, 2: 20, 3: 20, 4: 30}
+
+    # when the features of the candidate sections are computed
+    found = retrieval.section_features(dense=dense, lexical=lexical, section_hits=section_hits, document_of=document_of)
+
+    # then each section's row holds its scores relative to the query's best, and its ranks (absent: 100th)
+    assert found.documents == [10, 20, 30]
+    np.testing.assert_allclose(
+        found.features,
+        [
+            [0.0, (0.9 + 0.5 + 0.5) / 3 - 0.9, 0.0, 0.0, 0.0, 60 / 61, 60 / 160, 60 / 160],
+            [-0.1, (0.8 + 0.5 + 0.5) / 3 - 0.9, 1.0, 1 / 3, 1.0, 60 / 62, 60 / 61, 60 / 61],
+            [-0.4, -0.4, 0.5, 0.5 / 3, 0.25, 60 / 160, 60 / 62, 60 / 62],
+        ],
+        rtol=1e-12,
+    )
+
+
+def test_a_section_found_only_as_a_whole_is_represented_by_its_best_bm25_passage():
+    # given passage candidates in section 10 only, and section 30 ranked first by whole-section BM25
+    lexical = Bm25Index(
+        chunk_ids=[1, 2, 5, 6],
+        topic_ids=[1, 1, 3, 3],
+        document_ids=[10, 10, 30, 30],
+        texts=["cells divide", "cells grow", "the krebs cycle yields NADH", "glycolysis splits glucose"],
+    )
+    section_hits = [LexicalHit(chunk_id=30, score=4.0), LexicalHit(chunk_id=10, score=1.0)]
+
+    # when the results are ranked
+    ranked = retrieval._ranked_passages(
+        query="krebs cycle",
+        dense=[(1, 0.4), (2, 0.3)],
+        lexical_ranking=[],
+        section_hits=section_hits,
+        lexical=lexical,
+        k=3,
+        max_per_document=2,
+    )
+
+    # then section 30 is there with the passage that matches the question, and section 10's two
+    # passages follow, best first
+    assert sorted(chunk_id for chunk_id, _ in ranked) == [1, 2, 5]
+    assert [chunk_id for chunk_id, _ in ranked if lexical.document_of[chunk_id] == 10] == [1, 2]
+    assert sum(score for chunk_id, score in ranked if chunk_id != 2) == pytest.approx(1.0)
