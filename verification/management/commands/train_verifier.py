@@ -12,7 +12,6 @@ data position) lives under var/verifier/checkpoint/ (git-ignored).
 from __future__ import annotations
 
 import json
-import random
 import sys
 import time
 from dataclasses import asdict
@@ -35,8 +34,6 @@ from verification.training.loop import RunLimits, TrainConfig, train_cross_encod
 SHARED_DIR = Path(__file__).resolve().parents[4] / "shared"
 DEFAULT_TRAIN_DIR = SHARED_DIR / "train"
 DEFAULT_DEV_DIR = SHARED_DIR / "eval"
-# One BEGIN corpus is held out of fine-tuning to watch generalisation beside the held-out book.
-VALIDATION_SOURCES = ("begin-cmudog-dev",)
 
 
 class Command(BaseCommand):
@@ -215,28 +212,26 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"combiner threshold {combiner.threshold:.3f}; wrote {out}")
 
-    def _training_pairs(self, options: dict, mix: data.MixConfig, seed: int) -> tuple[list[data.Pair], list[data.Pair]]:
+    def _training_pairs(
+        self, options: dict[str, Any], mix: data.MixConfig, seed: int
+    ) -> tuple[list[data.Pair], list[data.Pair]]:
         """(training pairs, validation pairs): a fixed function of the options and the seed."""
-        rng = random.Random(seed)
-        train: list[data.Pair] = []
-        val: list[data.Pair] = []
-        train_dir: Path = options["train_dir"]
-        if not (train_dir / "claims.jsonl").exists():
-            raise CommandError(f"no BEGIN training data at {train_dir} (claims.jsonl + passages.jsonl)")
-        for pair in data.begin_pairs(train_dir, mix, rng):
-            (val if pair.source.removeprefix("begin:") in VALIDATION_SOURCES else train).append(pair)
-        nli_dir: Path = options["nli_dir"]
-        if not nli_dir.is_dir():
-            raise CommandError(f"no NLI data at {nli_dir}")
-        train.extend(data.nli_pairs(nli_dir, mix, rng))
-        books_dir: Path = options["books_dir"]
-        if not (books_dir / "claims.jsonl").exists():
-            raise CommandError(f"no book claims at {books_dir} (claims.jsonl + passages.jsonl)")
-        book_train, book_held = data.book_claim_pairs(books_dir, mix, rng)
-        train.extend(book_train * options["book_claim_copies"])
-        val.extend(book_held)
-        module_dirs = data.book_module_dirs(books_dir, options["syllabus_dir"], mix)
-        train.extend(data.synthetic_book_pairs(module_dirs, mix, rng, max_modules=options["max_modules_per_book"]))
+        dirs = data.DataDirs(
+            begin=options["train_dir"],
+            nli=options["nli_dir"],
+            books=options["books_dir"],
+            syllabus=options["syllabus_dir"],
+        )
+        try:
+            train, val = data.training_pairs(
+                dirs,
+                mix,
+                seed=seed,
+                book_claim_copies=options["book_claim_copies"],
+                max_modules_per_book=options["max_modules_per_book"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"training pairs: {json.dumps(data.counts(train))}")
         self.stdout.write(f"validation pairs: {json.dumps(data.counts(val))}")
         return train, val
