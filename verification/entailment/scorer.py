@@ -169,13 +169,16 @@ class EntailmentScorer:
         # A review question's evidence is chosen by its stem (where the syllabus answers it), so the
         # right answer and a distractor are read against the same sentences.
         statements = [form.statement] if form.is_question else claim_sentences(form.statement)
+        # A claim costs about WINDOWS cross-encoder pairs however many sentences it has (at least
+        # one window a sentence: the packed best sentences, which carry most of the support).
+        windows_per_part = max(1, -(-WINDOWS // len(statements)))
         chosen_by_part = [
             select_windows(
                 form.focus if form.is_question else statement,
                 index,
                 budget_words=budget_words(statement, self.cross_encoder.meta.max_length),
                 embedder=self.embedder,
-                windows=WINDOWS,
+                windows=windows_per_part,
             )
             for statement in statements
         ]
