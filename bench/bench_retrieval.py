@@ -1,7 +1,20 @@
-"""Benchmark ingest, retrieval quality and query latency on OpenStax Biology 2e; writes a markdown section.
+"""Benchmark retrieval: quality per book (default), or ingest and latency on one book (--latency).
 
-    nice -n 10 .venv/bin/python bench/bench_retrieval.py [--book data/syllabi/biology-2e]
+    nice -n 19 .venv/bin/python bench/bench_retrieval.py [--books ../shared/train/books]
+        [--max-questions 0] [--out bench/results/retrieval_per_book.md] [--fit]
+    nice -n 10 .venv/bin/python bench/bench_retrieval.py --latency [--book data/syllabi/biology-2e]
         [--out bench/results/retrieval.md] [--no-fp32] [--no-naive] [--no-server] [--synthetic 100000]
+
+Per book (the default): Biology 2e and every training book with questions are imported with the
+real import service into one scratch database; each multiple-choice stem must retrieve a passage
+of its own module. hit@1, hit@5 and MRR@10 per book and time per query, for the shipped default
+(``search_chunks_batch``, the real path) and side by side for the variants measured on the same
+candidates: dense only, BM25 only, the previous RRF hybrid (two passages a section), the same one
+passage a section. Chunk vectors are cached by text under var/bench-cache/ (same model, same
+vectors), so a rerun skips the embedding. ``--fit`` refits the section model's weights on the
+training books (never on Biology 2e) and prints them with a leave-one-book-out check.
+
+--latency, one book:
 
 Everything runs in a scratch SQLite database and scratch Chroma stores under a temporary folder;
 the developer's var/ is never touched (except the cached ONNX model, which is built if missing).
@@ -21,8 +34,12 @@ the developer's var/ is never touched (except the cached ONNX model, which is bu
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import pickle
 import platform
+import random
 import re
 import subprocess
 import sys
@@ -51,16 +68,26 @@ django.setup()
 import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
+from scipy.optimize import minimize  # noqa: E402
 
 from curriculum import retrieval  # noqa: E402
 from curriculum.indexing import embeddings, index, vector_store  # noqa: E402
 from curriculum.indexing.chroma_server import running_chroma_server  # noqa: E402
-from curriculum.indexing.lexical import Bm25Index, get_lexical_index  # noqa: E402
+from curriculum.indexing.lexical import Bm25Index, LexicalHit, get_lexical_index, get_section_index  # noqa: E402
 from curriculum.models import Chunk, SyllabusDocument  # noqa: E402
 from curriculum.services import curriculum_import_openstax  # noqa: E402
 
 CNX = "{http://cnx.rice.edu/cnxml}"
 _SPACES = re.compile(r"\s+")
+BIOLOGY = ROOT / "data" / "syllabi" / "biology-2e"
+TRAINING_BOOKS = ROOT.parent / "shared" / "train" / "books"
+EMBEDDING_CACHE = ROOT / "var" / "bench-cache" / "chunk-embeddings.pkl"
+# Stems timed one at a time per book for the per-query latency of the real path: enough for a p50.
+TIMED_QUERIES = 100
+# Results read per question: MRR is taken over the first 10, hits over the first 1 and 5.
+MRR_DEPTH = 10
+# Stem sampling seed, so that a capped run (--max-questions) measures the same stems every time.
+SAMPLE_SEED = 12
 # Queries timed per latency figure: enough for a stable p95 (the 95th percentile of 400 samples
 # rests on 20 of them).
 LATENCY_QUERIES = 400
@@ -127,27 +154,6 @@ def dense_rankings_numpy(
     return [[(int(chunk_ids[i]), float(scores[q, i])) for i in row] for q, row in enumerate(top)]
 
 
-def fused(
-    dense: list[list[tuple[int, float]]],
-    lexical: list[list[tuple[int, float]]],
-    *,
-    cap: int | None,
-    document_of: dict[int, int],
-) -> list[list[int]]:
-    return [
-        [
-            chunk_id
-            for chunk_id, _ in retrieval._diversified(
-                retrieval._fuse(dense=d, lexical=lx, document_of=document_of),
-                k=5,
-                max_per_document=cap,
-                document_of=document_of,
-            )
-        ]
-        for d, lx in zip(dense, lexical, strict=True)
-    ]
-
-
 def quality_rows(
     *,
     label: str,
@@ -161,21 +167,9 @@ def quality_rows(
     stems = [q.stem for q in questions]
     query_vectors = embedder.embed(stems)
     dense = dense_rankings_numpy(chunk_ids, matrix, query_vectors, retrieval.CANDIDATES)
-    lexical_index = get_lexical_index(curriculum_id)
-    lexical = [[(h.chunk_id, h.score) for h in lexical_index.search(s, limit=retrieval.CANDIDATES)] for s in stems]
-    document_of = lexical_index.document_of
-    rows = []
-    for name, rankings in [
-        (
-            f"hybrid, ≤{retrieval.MAX_PER_DOCUMENT} per section, {label}",
-            fused(dense, lexical, cap=retrieval.MAX_PER_DOCUMENT, document_of=document_of),
-        ),
-        (f"hybrid, no per-section cap, {label}", fused(dense, lexical, cap=None, document_of=document_of)),
-        (f"dense only, {label}", [[chunk_id for chunk_id, _ in ranking] for ranking in dense]),
-    ]:
-        hit1, hit5 = hits(rankings, questions, module_of)
-        rows.append(Quality(label=name, hit1=hit1, hit5=hit5))
-    return rows
+    # The hybrid variants side by side are in the per-book report (the default mode).
+    hit1, hit5 = hits([[chunk_id for chunk_id, _ in ranking] for ranking in dense], questions, module_of)
+    return [Quality(label=f"dense only, {label}", hit1=hit1, hit5=hit5)]
 
 
 # --- latency -----------------------------------------------------------------------------------
@@ -270,13 +264,25 @@ def commit() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--book", type=Path, default=ROOT / "data" / "syllabi" / "biology-2e")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "retrieval.md")
+    parser.add_argument("--latency", action="store_true", help="Ingest and latency on one book (--book).")
+    parser.add_argument("--book", type=Path, default=BIOLOGY)
+    parser.add_argument("--books", type=Path, default=TRAINING_BOOKS, help="Training books with questions.jsonl.")
+    parser.add_argument("--max-questions", type=int, default=0, help="Sample this many stems a book (0: all).")
+    parser.add_argument("--fit", action="store_true", help="Refit the section model on the training books.")
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--no-fp32", action="store_true", help="Skip the float32 reference model (saves minutes).")
     parser.add_argument("--no-naive", action="store_true", help="Skip the naive 200-word-window baseline.")
     parser.add_argument("--no-server", action="store_true", help="Skip the Chroma server latencies.")
     parser.add_argument("--synthetic", type=int, default=100_000, help="Chunks in the synthetic scale test (0: skip).")
     args = parser.parse_args()
+    if args.latency:
+        main_latency(args)
+    else:
+        main_per_book(args)
+
+
+def main_latency(args: argparse.Namespace) -> None:
+    args.out = args.out or ROOT / "bench" / "results" / "retrieval.md"
     header = machine()
     started = datetime.now(UTC)
     call_command("migrate", verbosity=0)
@@ -412,7 +418,7 @@ def main() -> None:
             "whole search_chunks, embedded Chroma",
             timed_ms(
                 [
-                    (lambda s=s: retrieval.search_chunks(curriculum_id=curriculum_id, query=s, k=5))
+                    (lambda s=s, c=curriculum_id: retrieval.search_chunks(curriculum_id=c, query=s, k=5))
                     for s in latency_questions
                 ]
             ),
@@ -461,7 +467,7 @@ def main() -> None:
                     "whole search_chunks, Chroma server",
                     timed_ms(
                         [
-                            (lambda s=s: retrieval.search_chunks(curriculum_id=curriculum_id, query=s, k=5))
+                            (lambda s=s, c=curriculum_id: retrieval.search_chunks(curriculum_id=c, query=s, k=5))
                             for s in latency_questions
                         ]
                     ),
@@ -517,6 +523,307 @@ def main() -> None:
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+# --- per book ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookScore:
+    variant: str
+    book: str
+    hit1: float
+    hit5: float
+    mrr: float
+    ms_per_query: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidates:
+    """What the three retrievers return for one stem, shared by every variant."""
+
+    dense: list[tuple[int, float]]
+    lexical: list[tuple[int, float]]
+    sections: list[LexicalHit]
+
+
+def book_questions(book: str, books: Path) -> list[Question]:
+    if book == BIOLOGY.name:
+        return review_questions(BIOLOGY)
+    with (books / "questions.jsonl").open() as handle:
+        rows = [json.loads(line) for line in handle]
+    return [Question(module=row["module"], stem=row["stem"]) for row in rows if row["source"] == book]
+
+
+def books_with_questions(books: Path) -> list[str]:
+    with (books / "questions.jsonl").open() as handle:
+        return sorted({json.loads(line)["source"] for line in handle})
+
+
+def cached_embeddings(cache_file: Path) -> Callable[[Sequence[str]], np.ndarray]:
+    """``embed_documents`` with vectors kept by text hash across runs (the model never changes here)."""
+    cache: dict[bytes, np.ndarray] = pickle.loads(cache_file.read_bytes()) if cache_file.exists() else {}
+    original = index.embed_documents
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha1(text.encode()).digest() for text in texts]
+        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in cache}
+        if missing:
+            vectors = original(list(missing.values()))
+            cache.update(zip(missing, vectors, strict=True))
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_bytes(pickle.dumps(cache))
+        return np.stack([cache[key] for key in keys]) if keys else original([])
+
+    return embed
+
+
+def candidates_for(curriculum_id: int, stems: list[str]) -> tuple[list[Candidates], float]:
+    """Every stem's candidates, and the time they took per stem in ms."""
+    lexical = get_lexical_index(curriculum_id)
+    sections = get_section_index(curriculum_id)
+    start = time.perf_counter()
+    dense = retrieval._dense_rankings(
+        curriculum_id, retrieval.embed_queries(stems), candidates=retrieval.CANDIDATES, topic_ids=None
+    )
+    out = [
+        Candidates(
+            dense=d,
+            lexical=[(h.chunk_id, h.score) for h in lexical.search(stem, limit=retrieval.CANDIDATES)],
+            sections=sections.search(stem, limit=retrieval.SECTION_CANDIDATES),
+        )
+        for stem, d in zip(stems, dense, strict=True)
+    ]
+    return out, (time.perf_counter() - start) * 1000 / max(len(stems), 1)
+
+
+def previous_hybrid(candidates: Candidates, *, document_of: dict[int, int], cap: int) -> list[int]:
+    """The retrieval shipped before the section model: RRF of passage and section ranks, ≤ cap a section."""
+    # Constants of that version: RRF k 60, equal weights, section rank by the mean of the best three.
+    scores: dict[int, float] = {}
+    for ranking in (candidates.dense, candidates.lexical):
+        strength: dict[int, list[float]] = {}
+        for chunk_id, score in ranking:
+            strength.setdefault(document_of[chunk_id], []).append(score)
+        order = sorted(strength, key=lambda d: -sum(strength[d][:3]) / 3)
+        section_rank = {document: rank for rank, document in enumerate(order, start=1)}
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
+            scores[chunk_id] = (
+                scores.get(chunk_id, 0.0) + 1 / (60 + rank) + 1 / (60 + section_rank[document_of[chunk_id]])
+            )
+    dense_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(candidates.dense)}
+    fused = sorted(scores, key=lambda c: (-scores[c], dense_rank.get(c, len(dense_rank)), c))
+    taken: list[int] = []
+    per_document: dict[int, int] = {}
+    for chunk_id in fused:
+        document = document_of[chunk_id]
+        if per_document.get(document, 0) < cap:
+            per_document[document] = per_document.get(document, 0) + 1
+            taken.append(chunk_id)
+            if len(taken) == MRR_DEPTH:
+                break
+    return taken
+
+
+def scored(
+    variant: str, book: str, rankings: list[list[int]], questions: list[Question], module_of: dict[int, str], ms: float
+) -> BookScore:
+    hit1 = hit5 = mrr = 0.0
+    for ranking, question in zip(rankings, questions, strict=True):
+        modules = [module_of[chunk_id] for chunk_id in ranking[:MRR_DEPTH]]
+        hit1 += modules[:1] == [question.module]
+        hit5 += question.module in modules[:5]
+        mrr += 1 / (modules.index(question.module) + 1) if question.module in modules else 0.0
+    n = len(questions)
+    return BookScore(variant=variant, book=book, hit1=hit1 / n, hit5=hit5 / n, mrr=mrr / n, ms_per_query=ms)
+
+
+def timed_rankings(
+    rank: Callable[[Candidates], list[int]], candidates: list[Candidates]
+) -> tuple[list[list[int]], float]:
+    start = time.perf_counter()
+    rankings = [rank(c) for c in candidates]
+    return rankings, (time.perf_counter() - start) * 1000 / max(len(candidates), 1)
+
+
+def fit_section_weights(samples: list[tuple[np.ndarray, int]], l2: float = 1e-3) -> np.ndarray:
+    """Softmax regression: each question's own section against its other candidate sections."""
+
+    def loss(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = 0.0, np.zeros_like(weights)
+        for features, gold in samples:
+            logits = features @ weights
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            total -= float(np.log(p[gold] + 1e-12))
+            gradient -= features[gold] - p @ features
+        n = len(samples)
+        return total / n + l2 * float(weights @ weights), gradient / n + 2 * l2 * weights
+
+    start = np.zeros(len(retrieval.SECTION_FEATURES))
+    return np.asarray(minimize(loss, start, jac=True, method="L-BFGS-B").x)
+
+
+def section_samples(
+    candidates: list[Candidates],
+    questions: list[Question],
+    *,
+    document_of: dict[int, int],
+    module_of_document: dict[int, str],
+) -> list[tuple[np.ndarray, int]]:
+    samples = []
+    for c, question in zip(candidates, questions, strict=True):
+        found = retrieval.section_features(
+            dense=c.dense, lexical=c.lexical, section_hits=c.sections, document_of=document_of
+        )
+        gold = [i for i, d in enumerate(found.documents) if module_of_document[d] == question.module]
+        if gold:  # a question whose section is not among the candidates teaches the model nothing
+            samples.append((found.features, gold[0]))
+    return samples
+
+
+def section_hit1(weights: np.ndarray, samples: list[tuple[np.ndarray, int]], total: int) -> float:
+    return sum(1 for features, gold in samples if int(np.argmax(features @ weights)) == gold) / total
+
+
+def main_per_book(args: argparse.Namespace) -> None:
+    out = args.out or ROOT / "bench" / "results" / "retrieval_per_book.md"
+    header = machine()
+    started = datetime.now(UTC)
+    call_command("migrate", verbosity=0)
+    embeddings.ensure_onnx_model()
+    index.embed_documents = cached_embeddings(EMBEDDING_CACHE)
+    books = [BIOLOGY.name, *books_with_questions(args.books)]
+    scores: list[BookScore] = []
+    sizes: dict[str, str] = {}
+    fit_data: dict[str, tuple[list[tuple[np.ndarray, int]], int]] = {}
+    for book in books:
+        start = time.perf_counter()
+        result = curriculum_import_openstax(path=BIOLOGY if book == BIOLOGY.name else args.books / book)
+        import_s = time.perf_counter() - start
+        curriculum_id = result.curriculum_id
+        questions = book_questions(book, args.books)
+        chunk_rows = list(
+            Chunk.objects.filter(curriculum_id=curriculum_id).values_list("id", "document__source_id", "document_id")
+        )
+        module_of = {chunk_id: module for chunk_id, module, _ in chunk_rows}
+        document_of = {chunk_id: document for chunk_id, _, document in chunk_rows}
+        modules = set(module_of.values())
+        asked = len(questions)
+        # A question of a module that is not a topic (front or back matter) cannot be found.
+        questions = [q for q in questions if q.module in modules]
+        if args.max_questions and len(questions) > args.max_questions:
+            questions = random.Random(SAMPLE_SEED).sample(questions, args.max_questions)
+        stems = [q.stem for q in questions]
+        sizes[book] = f"{len(questions)} of {asked} stems, {len(chunk_rows):,} passages, import {import_s:.0f} s"
+        print(f"{book}: {sizes[book]}", flush=True)
+
+        start = time.perf_counter()
+        batch = retrieval.search_chunks_batch(curriculum_id=curriculum_id, queries=stems, k=MRR_DEPTH)
+        batch_ms = (time.perf_counter() - start) * 1000 / len(stems)
+        timed = stems[:TIMED_QUERIES]
+        single_ms = percentile(
+            timed_ms(
+                [(lambda s=s, c=curriculum_id: retrieval.search_chunks(curriculum_id=c, query=s, k=5)) for s in timed]
+            ),
+            50,
+        )
+        default = [[r.chunk_id for r in rs] for rs in batch]
+        scores.append(
+            scored("**default: section model** (search_chunks_batch)", book, default, questions, module_of, single_ms)
+        )
+        print(f"  default: batch {batch_ms:.1f} ms/query, one at a time p50 {single_ms:.1f} ms", flush=True)
+
+        candidates, candidate_ms = candidates_for(curriculum_id, stems)
+        variants: list[tuple[str, Callable[[Candidates], list[int]]]] = [
+            ("dense only (MiniLM int8)", lambda c: [chunk_id for chunk_id, _ in c.dense[:MRR_DEPTH]]),
+            ("BM25 only (passages)", lambda c: [chunk_id for chunk_id, _ in c.lexical[:MRR_DEPTH]]),
+            ("before: RRF hybrid, ≤2 a section", lambda c, d=document_of: previous_hybrid(c, document_of=d, cap=2)),
+            ("RRF hybrid, 1 a section", lambda c, d=document_of: previous_hybrid(c, document_of=d, cap=1)),
+        ]
+        for name, rank in variants:
+            rankings, ms = timed_rankings(rank, candidates)
+            scores.append(scored(name, book, rankings, questions, module_of, candidate_ms + ms))
+        if book != BIOLOGY.name:
+            module_of_document = {document: module_of[chunk_id] for chunk_id, document in document_of.items()}
+            samples = section_samples(
+                candidates, questions, document_of=document_of, module_of_document=module_of_document
+            )
+            fit_data[book] = (samples, len(questions))
+        for row in scores[-1 - len(variants) :]:
+            print(
+                f"  {row.variant}: hit@1 {row.hit1:.3f} hit@5 {row.hit5:.3f} MRR {row.mrr:.3f} {row.ms_per_query:.1f} ms",
+                flush=True,
+            )
+
+    fit_lines: list[str] = []
+    if args.fit:
+        weights = fit_section_weights([s for samples, _ in fit_data.values() for s in samples])
+        print("SECTION_WEIGHTS =", tuple(round(float(w), 2) for w in weights), flush=True)
+        fit_lines = [
+            "",
+            "Section model refit on the training books (`--fit`): weights "
+            f"{tuple(round(float(w), 2) for w in weights)} (shipped: {retrieval.SECTION_WEIGHTS}). "
+            "Leave-one-book-out hit@1 of the top section (fit on the other training books):",
+            "",
+        ]
+        for book, (samples, total) in fit_data.items():
+            held_out = fit_section_weights([s for other, (o, _) in fit_data.items() if other != book for s in o])
+            fit_lines.append(
+                f"- {book}: {section_hit1(held_out, samples, total):.3f} held out, "
+                f"{section_hit1(weights, samples, total):.3f} fit on all five"
+            )
+    write_per_book(out, header=header, started=started, books=books, sizes=sizes, scores=scores, extra=fit_lines)
+
+
+def write_per_book(
+    out: Path,
+    *,
+    header: str,
+    started: datetime,
+    books: list[str],
+    sizes: dict[str, str],
+    scores: list[BookScore],
+    extra: list[str],
+) -> None:
+    variants = list(dict.fromkeys(score.variant for score in scores))
+    by = {(score.variant, score.book): score for score in scores}
+    lines = [
+        "## Retrieval per book (bench/bench_retrieval.py)",
+        "",
+        f"Machine: {header}. Date: {started:%Y-%m-%d %H:%M} UTC. Commit: {commit()}.",
+        "",
+        "Each multiple-choice stem (options hidden) must retrieve a passage of its own module (OpenStax "
+        "section). Biology 2e: the review questions read from its CNXML; the training books: "
+        "`shared/train/books/questions.jsonl`. Question text is never indexed. Cell: hit@1 / hit@5 / "
+        "MRR@10. Biology 2e is the measure and is never fit on; the section model's weights come from the "
+        "five training books (see `--fit` below). Target: hit@1 ≥ 0.85 and hit@5 ≥ 0.97 on every book.",
+        "",
+        "| variant | " + " | ".join(books) + " | ms/query |",
+        "| --- | " + " | ".join("---" for _ in books) + " | ---: |",
+    ]
+    for variant in variants:
+        cells = [
+            f"{by[(variant, b)].hit1:.3f} / {by[(variant, b)].hit5:.3f} / {by[(variant, b)].mrr:.3f}"
+            if (variant, b) in by
+            else "–"
+            for b in books
+        ]
+        ms = np.median([by[(variant, b)].ms_per_query for b in books if (variant, b) in by])
+        lines.append(f"| {variant} | " + " | ".join(cells) + f" | {ms:.1f} |")
+    lines += [
+        "",
+        "ms/query: median over books; the default's is one search_chunks call at a time (p50 of "
+        f"{TIMED_QUERIES} stems: embed, Chroma, both BM25 indexes, section model, rows from the database); "
+        "the variants' is candidate retrieval (embed in one batch, Chroma, BM25) plus their ranking.",
+        "",
+        *[f"- {book}: {sizes[book]}" for book in books],
+        *extra,
+        "",
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 # Order = order of the sections in BENCHMARKS.md; each script writes bench/results/<name>.md.
 BENCHES = {
-    "retrieval": ["bench/bench_retrieval.py"],
+    "retrieval": ["bench/bench_retrieval.py", "--latency"],
+    "retrieval_per_book": ["bench/bench_retrieval.py"],
     "llama_build": ["bench/bench_llama_build.py"],
     "llm": ["bench/bench_llm.py"],
     "model_process": ["bench/bench_model_process.py"],

@@ -25,7 +25,7 @@ import numpy as np
 
 from curriculum.indexing import vector_store
 from curriculum.indexing.embeddings import embed_queries
-from curriculum.indexing.lexical import Bm25Index, LexicalHit, get_lexical_index, get_section_index
+from curriculum.indexing.lexical import Bm25Index, LexicalHit, get_lexical_indexes
 from curriculum.models import Chunk
 
 # How deep each passage retriever's ranking goes: past ~50 a section's evidence is too weak to reach
@@ -57,7 +57,7 @@ SECTION_FEATURES = (
 # 1e-3) on 1,912 review questions of american-government-3e, anatomy-physiology-2e, microbiology,
 # sociology-3e and us-history; leaving any one book out changes its hit@1 by under a point, so the
 # weights carry over to unseen books (see BENCHMARKS.md, "Retrieval per book").
-SECTION_WEIGHTS = (3.34, 3.0, 2.8, 2.42, 2.34, 3.16, -1.36, -0.79)
+SECTION_WEIGHTS = (3.21, 3.02, 2.77, 2.5, 2.36, 3.13, -1.38, -0.82)
 # At most this many of the k results come from one document (an OpenStax section): the first
 # passages of the next likeliest sections come before a section's second passage anyway, so the cap
 # only bites when fewer sections than k match.
@@ -133,10 +133,10 @@ def search_chunks_batch(
     if topic_ids is not None and not topic_ids:
         # Restricted to no topics at all: nothing can match.
         return [[] for _ in queries]
-    lexical = get_lexical_index(curriculum_id)
+    indexes = get_lexical_indexes(curriculum_id)
+    lexical, sections = indexes.passages, indexes.sections
     if len(lexical) == 0:
         return [[] for _ in queries]
-    sections = get_section_index(curriculum_id)
     query_vectors = embed_queries(queries)
     candidates = min(max(CANDIDATES, k), len(lexical))
     dense_rankings = _dense_rankings(curriculum_id, query_vectors, candidates=candidates, topic_ids=topic_ids)
@@ -266,31 +266,44 @@ def _ranked_passages(
     passages: dict[int, list[int]] = {}
     for chunk_id, _ in _fuse(dense=dense, lexical=lexical_ranking):
         passages.setdefault(document_of.get(chunk_id, -chunk_id), []).append(chunk_id)
-    for i in order:
-        document = candidates.documents[i]
-        if document not in passages:
-            # Found by the whole-section ranking only: its best BM25 passage stands for it.
+
+    def passages_of(document: int) -> list[int]:
+        found = passages.get(document)
+        if found is None:
+            # Found by the whole-section ranking only: its best BM25 passage stands for it (looked up
+            # only for the sections that make it into the results).
             best = lexical.search(query, limit=1, document_ids=[document])
-            passages[document] = [best[0].chunk_id] if best else []
+            found = passages[document] = [best[0].chunk_id] if best else []
+        return found
+
     if max_per_document is None:
         # No spread asked for: every passage of the likeliest section, then of the next one.
-        section_major = [
-            (chunk_id, float(probabilities[i])) for i in order for chunk_id in passages[candidates.documents[i]]
-        ]
+        section_major: list[tuple[int, float]] = []
+        for i in order:
+            section_major.extend(
+                (chunk_id, float(probabilities[i])) for chunk_id in passages_of(candidates.documents[i])
+            )
+            if len(section_major) >= k:
+                break
         return section_major[:k]
     # Round by round: the best passage of each section in section order, then the second ones.
     taken: list[tuple[int, float]] = []
     beyond_cap: list[tuple[int, float]] = []
-    for round_ in range(max(len(found) for found in passages.values())):
+    round_ = 0
+    while True:
+        more = False
         for i in order:
-            found = passages[candidates.documents[i]]
+            found = passages_of(candidates.documents[i])
             if round_ < len(found):
+                more = True
                 (taken if round_ < max_per_document else beyond_cap).append((found[round_], float(probabilities[i])))
-        if len(taken) >= k:
-            return taken[:k]
-    # Too few sections among the candidates (a narrow topic filter, a small curriculum): lift the
-    # cap rather than return fewer than k.
-    return (taken + beyond_cap)[:k]
+                if len(taken) == k:
+                    return taken
+        if not more:
+            # Too few sections among the candidates (a narrow topic filter, a small curriculum):
+            # lift the cap rather than return fewer than k.
+            return (taken + beyond_cap)[:k]
+        round_ += 1
 
 
 def _fuse(*, dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:

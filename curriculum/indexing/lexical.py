@@ -157,7 +157,23 @@ def _signature(curriculum_id: int) -> tuple[int, int, int]:
 
 def get_lexical_index(curriculum_id: int) -> Bm25Index:
     """The curriculum's BM25 index over passages, rebuilt if its chunks changed since it was built."""
-    return _cached(_PASSAGES, curriculum_id)
+    return _cached(_PASSAGES, curriculum_id, _signature(curriculum_id))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LexicalIndexes:
+    passages: Bm25Index
+    """``get_lexical_index``."""
+    sections: Bm25Index
+    """``get_section_index``."""
+
+
+def get_lexical_indexes(curriculum_id: int) -> LexicalIndexes:
+    """Both of the curriculum's BM25 indexes, checked for changes with one query (a search needs both)."""
+    signature = _signature(curriculum_id)
+    return LexicalIndexes(
+        passages=_cached(_PASSAGES, curriculum_id, signature), sections=_cached(_SECTIONS, curriculum_id, signature)
+    )
 
 
 def get_section_index(curriculum_id: int) -> Bm25Index:
@@ -168,11 +184,10 @@ def get_section_index(curriculum_id: int) -> Bm25Index:
     title and its full text: the title names the subject, which a question often asks about in
     those very words.
     """
-    return _cached(_SECTIONS, curriculum_id)
+    return _cached(_SECTIONS, curriculum_id, _signature(curriculum_id))
 
 
-def _cached(kind: str, curriculum_id: int) -> Bm25Index:
-    signature = _signature(curriculum_id)
+def _cached(kind: str, curriculum_id: int, signature: tuple[int, int, int]) -> Bm25Index:
     key = (kind, curriculum_id)
     cached = _cache.get(key)
     if cached is not None and cached[0] == signature:
