@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("tutor.urls")),
     path("", include("verification.urls")),
     path("", include("learning.urls")),
+    path("", include("classrooms.urls")),
 ]
 
 urlpatterns = [

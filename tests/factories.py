@@ -108,3 +108,49 @@ class MessageFactory(factory.django.DjangoModelFactory):
     conversation = factory.SubFactory(ConversationFactory)
     student = factory.SelfAttribute("conversation.student")
     question = factory.Sequence(lambda n: f"Question {n}?")
+
+
+class AnswerSentenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tutor.AnswerSentence"
+
+    message = factory.SubFactory(MessageFactory)
+    index = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Sentence {n}.")
+    verdict = "supported"
+    delivery = "released"
+
+
+class VerificationRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "verification.VerificationRun"
+
+    kind = "answer"
+    status = "done"
+
+
+class VerificationRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "verification.VerificationRecord"
+
+    run = factory.SubFactory(VerificationRunFactory)
+    sentence_index = 0
+    claim = "A claim."
+    verdict = "unsupported"
+    score = 0.1
+    evidence_chunk_ids = factory.LazyFunction(list)
+    latency_ms = 1.0
+
+
+class TeachingClassroomFactory(ClassroomFactory):
+    """A class made as a teacher makes one: with its join code."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def join_code(self, create, extracted, **kwargs):
+        if create:
+            from classrooms.services import join_code_issue
+
+            join_code_issue(classroom=self)

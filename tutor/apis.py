@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -25,7 +25,7 @@ from curriculum.services import enrollment_create
 
 from .accounts import RegistrationError, student_register
 from .events import TutorInputError
-from .models import AnswerSentence, LearnerProfile, Message
+from .models import AnswerSentence, LearnerProfile, Message, SentenceReview
 from .selectors import (
     conversation_get,
     conversation_list,
@@ -78,15 +78,29 @@ class CitationSerializer(serializers.Serializer):
     unit = serializers.CharField(default="", help_text="The chapter's title.")
 
 
+class CorrectionSerializer(serializers.Serializer):
+    text = serializers.CharField(source="correction", help_text="What the sentence should say, per the teacher.")
+    teacher = serializers.CharField(source="teacher.username", allow_null=True, default=None)
+    corrected_at = serializers.DateTimeField(source="reviewed_at")
+
+
 class SentenceSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     text = serializers.SerializerMethodField(help_text="Null for a withheld sentence: only its place is shown.")
     verdict = serializers.CharField(allow_null=True)
     delivery = serializers.ChoiceField(choices=AnswerSentence.Delivery.choices)
     citations = CitationSerializer(many=True)
+    correction = serializers.SerializerMethodField(help_text="The teacher's correction of this sentence, if any.")
 
     def get_text(self, sentence: AnswerSentence) -> str | None:
         return None if sentence.delivery == AnswerSentence.Delivery.WITHHELD else sentence.text
+
+    @extend_schema_field(CorrectionSerializer(allow_null=True))
+    def get_correction(self, sentence: AnswerSentence) -> dict | None:
+        review = getattr(sentence, "review", None)
+        if review is None or review.outcome != SentenceReview.Outcome.CORRECTED:
+            return None
+        return dict(CorrectionSerializer(review).data)
 
 
 class MessageSerializer(serializers.Serializer):

@@ -110,3 +110,19 @@ class AnswerSentence(models.Model):
     class Meta:
         ordering = ["message", "index"]
         constraints = [models.UniqueConstraint(fields=["message", "index"], name="sentence_index_unique")]
+
+
+class SentenceReview(models.Model):
+    """A teacher's judgement of an answer sentence the verifier withheld, marked or replaced: confirmed
+    (the verifier was right), or corrected with what the sentence should say. A correction is shown to
+    the student with the sentence and exported as labelled training pairs (``export_corrections``)."""
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", "The verifier was right"
+        CORRECTED = "corrected", "Corrected by the teacher"
+
+    sentence = models.OneToOneField(AnswerSentence, on_delete=models.CASCADE, related_name="review")
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    correction = models.TextField(blank=True, help_text="What the sentence should say (when corrected).")
+    reviewed_at = models.DateTimeField(default=timezone.now)

@@ -28,7 +28,9 @@ def _messages_with_sentences() -> QuerySet[Message]:
     interrupted = interrupted_messages()
     return (
         Message.objects.select_related("conversation__curriculum")
-        .prefetch_related(Prefetch("sentences", queryset=AnswerSentence.objects.order_by("index")))
+        .prefetch_related(
+            Prefetch("sentences", queryset=AnswerSentence.objects.select_related("review__teacher").order_by("index"))
+        )
         .annotate(
             shown_status=Case(
                 When(interrupted, then=Value(str(Message.Status.FAILED))), default=F("status"), output_field=CharField()

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "verification",
     "learning",
     "tutor",
+    "classrooms",
     "frontend",
 ]
 

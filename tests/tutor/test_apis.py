@@ -165,8 +165,16 @@ def test_ask_returns_the_whole_verified_answer(client, scripted_answers):
                     "unit": "Structure and Function of Plasma Membranes",
                 }
             ],
+            "correction": None,
         },
-        {"index": 1, "text": None, "verdict": "unsupported", "delivery": "withheld", "citations": []},
+        {
+            "index": 1,
+            "text": None,
+            "verdict": "unsupported",
+            "delivery": "withheld",
+            "citations": [],
+            "correction": None,
+        },
     ]
 
 
