@@ -154,3 +154,13 @@ class TeachingClassroomFactory(ClassroomFactory):
             from classrooms.services import join_code_issue
 
             join_code_issue(classroom=self)
+
+
+class MasteryStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "learning.MasteryState"
+
+    student = factory.SubFactory(UserFactory)
+    topic = factory.SubFactory(TopicFactory)
+    mastery = 0.5
+    answers = 1
