@@ -106,6 +106,34 @@ def classroom_mastery(*, classroom: Classroom) -> MasteryTable:
     )
 
 
+def mastery_by_chapter(*, table: MasteryTable) -> MasteryTable:
+    """The table with a column per chapter: the mean mastery of its topics and their answers summed
+    (a whole book has hundreds of sections; a page shows its chapters). A column's ``topic_id`` is
+    its first topic's."""
+    chapters: dict[str, list[int]] = {}
+    for position, topic in enumerate(table.topics):
+        chapters.setdefault(topic.chapter, []).append(position)
+    columns = [
+        MasteryTopic(topic_id=table.topics[positions[0]].topic_id, label=chapter, chapter=chapter)
+        for chapter, positions in chapters.items()
+    ]
+    rows = [
+        MasteryRow(
+            student_id=row.student_id,
+            username=row.username,
+            cells=[
+                MasteryCell(
+                    mastery=sum(row.cells[p].mastery for p in positions) / len(positions),
+                    answers=sum(row.cells[p].answers for p in positions),
+                )
+                for positions in chapters.values()
+            ],
+        )
+        for row in table.rows
+    ]
+    return MasteryTable(topics=columns, rows=rows)
+
+
 # --- verification review ----------------------------------------------------------------------------
 
 REVIEW_OPEN = "open"

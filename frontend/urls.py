@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import learning_views, views
+from . import learning_views, teacher_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,4 +13,12 @@ urlpatterns = [
     path("learn/practice/<int:session_id>/", learning_views.practice_page, name="learning-practice"),
     path("learn/practice/<int:session_id>/answer/", learning_views.practice_answer, name="learning-practice-answer"),
     path("learn/practice/<int:session_id>/finish/", learning_views.practice_finish, name="learning-practice-finish"),
+    path("teach/", teacher_views.class_list, name="teacher-classes"),
+    path("teach/classes/<int:classroom_id>/", teacher_views.class_detail, name="teacher-class"),
+    path(
+        "teach/classes/<int:classroom_id>/review/<int:sentence_id>/",
+        teacher_views.review_save,
+        name="teacher-review",
+    ),
+    path("classes/join/", teacher_views.join_class, name="join-class"),
 ]

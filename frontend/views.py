@@ -12,7 +12,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from curriculum.selectors import curriculum_can_study, curriculum_get, curriculum_list, curriculum_list_for_student
+from curriculum.selectors import (
+    curriculum_can_study,
+    curriculum_get,
+    curriculum_list,
+    curriculum_list_for_student,
+    user_is_teacher,
+)
 from curriculum.services import enrollment_create
 from tutor.accounts import RegistrationError, student_register
 
@@ -37,6 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "enrolled": enrolled,
             "enrolled_ids": {c.pk for c in enrolled},
             "curricula": curriculum_list(),
+            "is_teacher": user_is_teacher(user=request.user),
         },
     )
 

@@ -1,0 +1,195 @@
+"""The teacher's pages (their classes; a class with its join code, roster, mastery heatmap,
+verification review and weekly hallucination rate) and the student's "join a class" form.
+
+Thin views over classrooms.selectors and classrooms.services, server-rendered forms that work
+without JavaScript. A class that is not the teacher's is 404, as in the API.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from classrooms.selectors import (
+    REVIEW_OPEN,
+    REVIEW_REVIEWED,
+    MasteryTable,
+    WeekRate,
+    classroom_get_for_teacher,
+    classroom_list_for_student,
+    classroom_list_for_teacher,
+    classroom_mastery,
+    classroom_roster,
+    hallucination_rate_by_week,
+    mastery_by_chapter,
+    review_sentence_get,
+    review_sentence_list,
+)
+from classrooms.services import ClassroomError, classroom_create, classroom_join, sentence_review_save
+from curriculum.models import Classroom
+from curriculum.selectors import user_is_teacher
+
+from .teacher_forms import ClassCreateForm, JoinClassForm, ReviewForm
+
+CHART_WEEKS = 12
+_CHART_HEIGHT = 120  # px of the bars' area; 100 % reaches the top
+_BAR_WIDTH = 28
+_BAR_GAP = 12
+
+
+def _teacher_only(request: HttpRequest) -> None:
+    if not user_is_teacher(user=request.user):
+        raise PermissionDenied("Only teachers have classes.")
+
+
+def _own_class(request: HttpRequest, classroom_id: int) -> Classroom:
+    _teacher_only(request)
+    classroom = classroom_get_for_teacher(teacher=request.user, classroom_id=classroom_id)
+    if classroom is None:
+        raise Http404("No such class.")
+    return classroom
+
+
+@login_required
+def class_list(request: HttpRequest) -> HttpResponse:
+    _teacher_only(request)
+    form = ClassCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            classroom = classroom_create(
+                teacher=request.user, curriculum=form.cleaned_data["curriculum"], name=form.cleaned_data["name"]
+            )
+        except ClassroomError as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, f"Class {classroom.name} created: give your students its code.")
+            return redirect("teacher-class", classroom_id=classroom.pk)
+    return render(
+        request, "teacher/class_list.html", {"classes": classroom_list_for_teacher(teacher=request.user), "form": form}
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeatCell:
+    percent: int
+    answers: int
+    hue: int
+    """0 (red, not known) to 120 (green, mastered)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeatRow:
+    username: str
+    cells: list[HeatCell]
+
+
+def _heatmap(table: MasteryTable) -> list[HeatRow]:
+    return [
+        HeatRow(
+            username=row.username,
+            cells=[
+                HeatCell(percent=round(c.mastery * 100), answers=c.answers, hue=round(c.mastery * 120))
+                for c in row.cells
+            ],
+        )
+        for row in table.rows
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bar:
+    week: WeekRate
+    x: int
+    y: int
+    height: int
+    percent: int
+
+
+def _chart(weeks: list[WeekRate]) -> tuple[list[Bar], int]:
+    bars = []
+    for n, week in enumerate(weeks):
+        height = round(week.rate * _CHART_HEIGHT)
+        bars.append(
+            Bar(
+                week=week,
+                x=40 + n * (_BAR_WIDTH + _BAR_GAP),
+                y=10 + _CHART_HEIGHT - height,
+                height=height,
+                percent=round(week.rate * 100),
+            )
+        )
+    width = 40 + max(len(weeks), 1) * (_BAR_WIDTH + _BAR_GAP) + 10
+    return bars, width
+
+
+@login_required
+def class_detail(request: HttpRequest, classroom_id: int) -> HttpResponse:
+    classroom = _own_class(request, classroom_id)
+    by_topic = request.GET.get("mastery") == "topic"
+    table = classroom_mastery(classroom=classroom)
+    if not by_topic:
+        table = mastery_by_chapter(table=table)
+    state = request.GET.get("review", REVIEW_OPEN)
+    state = state if state in (REVIEW_OPEN, REVIEW_REVIEWED) else None
+    weeks = hallucination_rate_by_week(curriculum=classroom.curriculum, classroom=classroom)[-CHART_WEEKS:]
+    bars, chart_width = _chart(weeks)
+    return render(
+        request,
+        "teacher/class_detail.html",
+        {
+            "classroom": classroom,
+            "roster": classroom_roster(classroom=classroom),
+            "mastery_columns": table.topics,
+            "heatmap": _heatmap(table),
+            "by_topic": by_topic,
+            "review_state": state or "all",
+            "review_items": review_sentence_list(classroom=classroom, state=state, limit=50),
+            "bars": bars,
+            "chart_width": chart_width,
+            "chart_height": _CHART_HEIGHT,
+            "chart_base": 10 + _CHART_HEIGHT,
+            "bar_width": _BAR_WIDTH,
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_save(request: HttpRequest, classroom_id: int, sentence_id: int) -> HttpResponse:
+    classroom = _own_class(request, classroom_id)
+    sentence = review_sentence_get(classroom=classroom, sentence_id=sentence_id)
+    if sentence is None:
+        raise Http404("No such sentence to review in this class.")
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose confirm or correct.")
+    else:
+        try:
+            sentence_review_save(teacher=request.user, sentence=sentence, **form.cleaned_data)
+        except ClassroomError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Review saved.")
+    return redirect(reverse("teacher-class", kwargs={"classroom_id": classroom.pk}) + f"#sentence-{sentence.pk}")
+
+
+@login_required
+def join_class(request: HttpRequest) -> HttpResponse:
+    form = JoinClassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollment = classroom_join(student=request.user, code=form.cleaned_data["code"])
+        except ClassroomError as exc:
+            form.add_error("code", exc.message)
+        else:
+            assert enrollment.classroom is not None
+            messages.success(request, f"You joined {enrollment.classroom.name}.")
+            return redirect("study", slug=enrollment.curriculum.slug)
+    return render(
+        request, "teacher/join.html", {"form": form, "classes": classroom_list_for_student(student=request.user)}
+    )

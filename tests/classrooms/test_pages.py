@@ -1,0 +1,153 @@
+"""The teacher's pages and the student's join form: create a class, join it with the code, read the
+class page (roster, heatmap, weekly rate chart, review), correct a sentence; tenancy as in the API."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from classrooms.models import JoinCode
+from classrooms.services import classroom_join
+from tests.factories import (
+    AnswerSentenceFactory,
+    ConversationFactory,
+    CurriculumFactory,
+    MasteryStateFactory,
+    MessageFactory,
+    TeacherFactory,
+    TeachingClassroomFactory,
+    TopicFactory,
+    UnitFactory,
+    UserFactory,
+)
+from tutor.models import SentenceReview
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_teacher_creates_a_class_and_a_student_joins_it_with_the_code():
+    # given a teacher, a syllabus and a student
+    teacher = TeacherFactory()
+    CurriculumFactory(slug="bio", title="Biology")
+    student = UserFactory(username="ada")
+
+    # when the teacher creates a class on their page
+    teacher_client = _login(teacher)
+    created = teacher_client.post("/teach/", {"name": "10B", "curriculum": "bio"})
+
+    # then they land on its page, which shows the code
+    code = JoinCode.objects.get(classroom__name="10B").code
+    assert created.status_code == 302
+    page = teacher_client.get(created["Location"]).content.decode()
+    assert f'<code class="join-code" id="join-code">{code}</code>' in page
+    assert "No student has joined yet." in page
+
+    # and when the student joins with the code (from a link on their home page)
+    student_client = _login(student)
+    assert 'href="/classes/join/"' in student_client.get("/").content.decode()
+    assert "Your classes (teacher)" not in student_client.get("/").content.decode()
+    joined = student_client.post("/classes/join/", {"code": code.lower()})
+
+    # then they study its syllabus and the teacher's roster lists them
+    assert (joined.status_code, joined["Location"]) == (302, "/study/bio/")
+    assert '<ul id="roster">' in teacher_client.get(created["Location"]).content.decode()
+    assert "ada" in teacher_client.get(created["Location"]).content.decode()
+    listed = teacher_client.get("/teach/").content.decode()
+    assert "1 student" in listed and code in listed
+
+
+def test_a_wrong_code_is_explained_on_the_form():
+    response = _login(UserFactory()).post("/classes/join/", {"code": "ZZZZZZZ"})
+
+    assert response.status_code == 200
+    assert "No class has that code." in response.content.decode()
+
+
+@pytest.fixture
+def class_page():
+    classroom = TeachingClassroomFactory(name="10B")
+    unit = UnitFactory(curriculum=classroom.curriculum, position=1, number="5", title="Membranes")
+    topic = TopicFactory(unit=unit, position=1, number="5.1", title="Components")
+    student = UserFactory(username="ada")
+    classroom_join(student=student, code=classroom.join_code.code)
+    MasteryStateFactory(student=student, topic=topic, mastery=0.9, answers=3)
+    message = MessageFactory(
+        conversation=ConversationFactory(student=student, curriculum=classroom.curriculum), question="What is ATP?"
+    )
+    AnswerSentenceFactory(message=message, index=0, text="ATP stores energy.")
+    withheld = AnswerSentenceFactory(
+        message=message, index=1, text="ATP is a protein.", verdict="unsupported", delivery="withheld"
+    )
+    return classroom, student, withheld
+
+
+def test_the_class_page_shows_the_heatmap_chart_and_review(class_page):
+    classroom, _, withheld = class_page
+
+    html = _login(classroom.teacher).get(f"/teach/classes/{classroom.pk}/").content.decode()
+
+    # the heatmap: one row per student, a coloured cell per chapter (sections on request)
+    assert '<th scope="col"><span>Membranes</span></th>' in html
+    assert re.search(r'<td style="background: hsl\(108 70% 82%\)" title="3 answers">90</td>', html)
+    by_topic = _login(classroom.teacher).get(f"/teach/classes/{classroom.pk}/?mastery=topic").content.decode()
+    assert '<th scope="col"><span>5.1 Components</span></th>' in by_topic
+    # the weekly chart: one bar at 50 % (1 of 2 checked sentences withheld)
+    assert '<svg id="rate-chart" role="img"' in html
+    assert len(re.findall(r'<rect [^>]*class="bar"', html)) == 1
+    assert "50 % of 2 sentences" in html
+    # the review: the withheld sentence with its forms, labelled
+    assert f'id="sentence-{withheld.pk}"' in html
+    assert "ATP is a protein." in html
+    assert f'<label for="correction-{withheld.pk}">Correction</label>' in html
+
+
+def test_a_teacher_corrects_a_sentence_and_the_student_sees_it(class_page):
+    classroom, student, withheld = class_page
+
+    response = _login(classroom.teacher).post(
+        f"/teach/classes/{classroom.pk}/review/{withheld.pk}/",
+        {"outcome": "corrected", "correction": "ATP is a nucleotide."},
+    )
+
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"/teach/classes/{classroom.pk}/#sentence-{withheld.pk}",
+    )
+    review = SentenceReview.objects.get(sentence=withheld)
+    assert (review.outcome, review.correction, review.teacher) == (
+        "corrected",
+        "ATP is a nucleotide.",
+        classroom.teacher,
+    )
+    html = _login(classroom.teacher).get(f"/teach/classes/{classroom.pk}/?review=reviewed").content.decode()
+    assert "<strong>Corrected by the teacher</strong>: “ATP is a nucleotide.”" in html
+    payload = _login(student).get(f"/api/v1/messages/{withheld.message_id}/").json()
+    assert payload["sentences"][1]["correction"]["text"] == "ATP is a nucleotide."
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/teach/classes/{c}/"), ("post", "/teach/classes/{c}/review/{s}/")],
+)
+def test_another_teacher_gets_404_and_a_student_403(class_page, method, path):
+    classroom, student, withheld = class_page
+    url = path.format(c=classroom.pk, s=withheld.pk)
+    data = {"outcome": "confirmed"}
+
+    other = (
+        getattr(_login(TeacherFactory()), method)(url, data) if method == "post" else _login(TeacherFactory()).get(url)
+    )
+    own_student = getattr(_login(student), method)(url, data) if method == "post" else _login(student).get(url)
+
+    assert (other.status_code, own_student.status_code) == (404, 403)
+    assert not SentenceReview.objects.exists()
+
+
+def test_a_student_cannot_open_the_teacher_class_list():
+    assert _login(UserFactory()).get("/teach/").status_code == 403
