@@ -2,12 +2,12 @@
 
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from curriculum.models import Classroom, Curriculum, Enrollment
-from curriculum.selectors import user_is_teacher
+from curriculum.selectors import TEACHER_GROUP, user_is_teacher
 from curriculum.services import enrollment_create
 from tutor.models import AnswerSentence, SentenceReview
 
@@ -26,6 +26,17 @@ class ClassroomError(Exception):
         self.code = code
         self.message = message
         super().__init__(message)
+
+
+@transaction.atomic
+def teacher_role_set(*, user: AbstractBaseUser, teacher: bool = True) -> None:
+    """Make a user a teacher (the ``teacher`` group, which ``user_is_teacher`` reads), or no longer one.
+    Their classes stay; without the role they cannot open them."""
+    group, _ = Group.objects.get_or_create(name=TEACHER_GROUP)
+    if teacher:
+        group.user_set.add(user)
+    else:
+        group.user_set.remove(user)
 
 
 def join_code_normalize(raw: str) -> str:

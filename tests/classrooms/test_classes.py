@@ -3,6 +3,7 @@ them; the REST API over the same services."""
 
 import pytest
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 
 from classrooms.models import JoinCode
 from classrooms.services import (
@@ -14,6 +15,7 @@ from classrooms.services import (
     join_code_issue,
 )
 from curriculum.models import Enrollment
+from curriculum.selectors import user_is_teacher
 from tests.factories import (
     ClassroomFactory,
     CurriculumFactory,
@@ -195,3 +197,21 @@ def test_creating_on_an_unknown_curriculum_is_404(as_user):
     )
 
     assert response.status_code == 404
+
+
+def test_grant_teacher_gives_and_takes_the_role():
+    # given a student
+    user = UserFactory(username="grace")
+
+    # when an admin grants the role, then revokes it
+    call_command("grant_teacher", "grace")
+    granted = user_is_teacher(user=user)
+    call_command("grant_teacher", "grace", "--revoke")
+
+    # then the user was a teacher in between and is not any more
+    assert (granted, user_is_teacher(user=user)) == (True, False)
+
+
+def test_grant_teacher_names_an_unknown_user():
+    with pytest.raises(CommandError, match="No user 'nobody'"):
+        call_command("grant_teacher", "nobody")
