@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -301,6 +301,29 @@ class HallucinationRateApi(TeacherApi):
         since = timezone.now() - timedelta(weeks=filters.validated_data["weeks"])
         weeks = hallucination_rate_by_week(curriculum=classroom.curriculum, classroom=classroom, since=since)
         return Response(self.OutputSerializer(weeks, many=True).data)
+
+
+class CurriculumHallucinationRateApi(APIView):
+    """Staff only: the rate over every student of a curriculum (teachers read their classes')."""
+
+    permission_classes = [IsAuthenticated, IsAdminUser]
+
+    @extend_schema(
+        parameters=[HallucinationRateApi.FilterSerializer],
+        responses={200: HallucinationRateApi.OutputSerializer(many=True), **_ERRORS_404},
+        operation_id="curricula_hallucination_rate",
+        description="Staff only. Per week, the share of all drafted answer sentences on this curriculum that the "
+        "verifier withheld, marked or replaced.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        curriculum = curriculum_get(slug=slug)
+        if curriculum is None:
+            raise NotFound(f"No curriculum '{slug}'.")
+        filters = HallucinationRateApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        since = timezone.now() - timedelta(weeks=filters.validated_data["weeks"])
+        weeks = hallucination_rate_by_week(curriculum=curriculum, since=since)
+        return Response(HallucinationRateApi.OutputSerializer(weeks, many=True).data)
 
 
 # --- student: joining ------------------------------------------------------------------------------

@@ -24,5 +24,10 @@ urlpatterns = [
         apis.HallucinationRateApi.as_view(),
         name="teacher-class-hallucination-rate",
     ),
+    path(
+        "curricula/<slug:slug>/hallucination-rate/",
+        apis.CurriculumHallucinationRateApi.as_view(),
+        name="curriculum-hallucination-rate",
+    ),
     path("me/classes/", apis.MyClassroomListJoinApi.as_view(), name="me-classes"),
 ]

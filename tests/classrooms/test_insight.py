@@ -375,3 +375,20 @@ def test_the_curriculum_rate_counts_every_student(klass):
     [week] = hallucination_rate_by_week(curriculum=classroom.curriculum)
 
     assert (week.drafted, week.flagged) == (5, 4)
+
+
+def test_staff_read_the_curriculum_rate_and_teachers_cannot(klass, as_user):
+    # given the class's answer (4 checked sentences, 3 flagged) and a staff member
+    classroom, _, _, _, _ = klass
+    staff = UserFactory(is_staff=True)
+    path = f"/api/v1/curricula/{classroom.curriculum.slug}/hallucination-rate/"
+
+    # when staff, the class's teacher and a student ask for the whole curriculum's rate
+    staff_response = as_user(staff).get(path)
+    teacher_status = as_user(classroom.teacher).get(path).status_code
+    student_status = as_user(UserFactory()).get(path).status_code
+
+    # then only staff read it
+    assert [(w["drafted"], w["flagged"], w["rate"]) for w in staff_response.json()] == [(4, 3, 0.75)]
+    assert (staff_response.status_code, teacher_status, student_status) == (200, 403, 403)
+    assert as_user(staff).get("/api/v1/curricula/nope/hallucination-rate/").status_code == 404
