@@ -1,4 +1,12 @@
-from curriculum.indexing.lexical import Bm25Index, LexicalHit, analyse, get_lexical_index, get_section_index
+from curriculum.indexing.lexical import (
+    Bm25Index,
+    LexicalHit,
+    analyse,
+    forget_lexical_index,
+    get_lexical_index,
+    get_lexical_indexes,
+    get_section_index,
+)
 from curriculum.models import Chunk
 from tests.curriculum.indexing_fixtures import IndexedCurriculum
 
@@ -75,3 +83,20 @@ def test_section_index_ranks_whole_sections_by_title_and_text(biology: IndexedCu
     assert by_title[0].chunk_id == light.id
     assert [hit.chunk_id for hit in filtered] == [passive.id]
     assert get_section_index(biology.curriculum.id) is sections
+
+
+def test_both_indexes_are_cached_together_and_forgotten_together(biology: IndexedCurriculum):
+    # given both indexes of a curriculum, fetched together
+    curriculum_id = biology.curriculum.id
+    indexes = get_lexical_indexes(curriculum_id)
+
+    # then they are the cached ones
+    assert indexes.passages is get_lexical_index(curriculum_id)
+    assert indexes.sections is get_section_index(curriculum_id)
+
+    # when the curriculum's indexes are forgotten
+    forget_lexical_index(curriculum_id)
+
+    # then both are rebuilt on the next lookup
+    assert get_lexical_index(curriculum_id) is not indexes.passages
+    assert get_section_index(curriculum_id) is not indexes.sections
