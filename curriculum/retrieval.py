@@ -58,9 +58,9 @@ SECTION_FEATURES = (
 # sociology-3e and us-history; leaving any one book out changes its hit@1 by under a point, so the
 # weights carry over to unseen books (see BENCHMARKS.md, "Retrieval per book").
 SECTION_WEIGHTS = (3.21, 3.02, 2.77, 2.5, 2.36, 3.13, -1.38, -0.82)
-# At most this many of the k results come from one document (an OpenStax section): the first
-# passages of the next likeliest sections come before a section's second passage anyway, so the cap
-# only bites when fewer sections than k match.
+# Passages a document (an OpenStax section) contributes before the cap: a section's passages beyond
+# it come after every other candidate passage, so they appear only when too few sections match to
+# fill k. (Round by round, the first passages of all candidate sections come before any second one.)
 MAX_PER_DOCUMENT = 2
 # Longest query accepted: a question, not a document (MiniLM reads 256 tokens anyway).
 MAX_QUERY_CHARS = 2_000
