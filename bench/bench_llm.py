@@ -25,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import cpu_model  # noqa: E402
 from llm.client import ChatClient  # noqa: E402
 from llm.embedded_backend import EmbeddedBackendConfig, EmbeddedChatClient  # noqa: E402
 from llm.llama_server import running_llama_server  # noqa: E402
@@ -101,16 +102,6 @@ def commit() -> str:
         return sha.stdout.strip() + (" (llm/ or bench_llm.py modified)" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 async def run(args: argparse.Namespace) -> str:
