@@ -21,22 +21,14 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SCRATCH = Path(tempfile.mkdtemp(prefix="veritutor-bench-answer-"))
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH / 'bench.sqlite3'}"
-os.environ["CHROMA_PATH"] = str(SCRATCH / "chroma")
-os.environ["CHROMA_HOST"] = ""
-os.environ["REDIS_URL"] = ""
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-# In-process, so that reset_prompt_caches() gives each run its own prompt evaluation; what the
-# default child process adds is measured side by side in bench/bench_model_process.py.
-os.environ.setdefault("LLM_EMBEDDED_PROCESS", "inprocess")
+from bench.machine import use_scratch_stack  # noqa: E402
+
+SCRATCH = use_scratch_stack("veritutor-bench-answer-")
 
 import django  # noqa: E402
 

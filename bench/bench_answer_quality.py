@@ -25,21 +25,15 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SCRATCH = Path(tempfile.mkdtemp(prefix="veritutor-bench-quality-"))
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH / 'bench.sqlite3'}"
-os.environ["CHROMA_PATH"] = str(SCRATCH / "chroma")
-os.environ["CHROMA_HOST"] = ""
-os.environ["REDIS_URL"] = ""
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("LLM_EMBEDDED_PROCESS", "inprocess")
+from bench.machine import use_scratch_stack  # noqa: E402
+
+SCRATCH = use_scratch_stack("veritutor-bench-quality-")
 
 import django  # noqa: E402
 

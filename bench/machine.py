@@ -28,3 +28,26 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def use_scratch_stack(prefix: str) -> Path:
+    """Point Django at a fresh SQLite database and local Chroma store in a temporary folder, with
+    no Redis and the model in-process; call before `django.setup()`. Returns the folder.
+
+    A benchmark imports books into a store of its own, so a developer's var/ (only its cached ONNX
+    embedder is reused) and a running server are never touched. In-process, so that
+    reset_prompt_caches() gives each run its own prompt evaluation; what the default child process
+    adds is measured side by side in bench/bench_model_process.py.
+    """
+    import os
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
+    os.environ["CHROMA_PATH"] = str(scratch / "chroma")
+    os.environ["CHROMA_HOST"] = ""
+    os.environ["REDIS_URL"] = ""
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("LLM_EMBEDDED_PROCESS", "inprocess")
+    return scratch
