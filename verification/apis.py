@@ -1,6 +1,6 @@
 """Batch verification for teachers: submit claims, read verdicts with their evidence."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from curriculum.selectors import curriculum_can_edit, curriculum_get
 
-from .selectors import verification_record_list, verification_run_get
+from .selectors import OperatingPoint, verification_record_list, verification_run_get, verifier_operating_point
 from .services import MAX_BATCH_CLAIMS, BatchInputError, verification_batch_create
 
 
@@ -75,3 +75,34 @@ class VerificationRunDetailApi(APIView):
             "records": verification_record_list(run=run),
         }
         return Response(self.OutputSerializer(data).data)
+
+
+class VerifierOperatingPointApi(APIView):
+    """The verifier's operating point in use: its threshold and, when this very checker was
+    measured, its precision and recall on the labelled dev set (for teachers deciding how far
+    to trust a "verified" badge)."""
+
+    class MeasuredSerializer(serializers.Serializer):
+        claims = serializers.IntegerField()
+        labelled_supported = serializers.IntegerField()
+        precision = serializers.FloatField(allow_null=True)
+        precision_lower_95 = serializers.FloatField(allow_null=True)
+        recall = serializers.FloatField()
+        measured_on = serializers.CharField()
+        date = serializers.CharField()
+        commit = serializers.CharField()
+
+    class OutputSerializer(serializers.Serializer):
+        checker_version = serializers.CharField()
+        threshold = serializers.FloatField()
+        measured = serializers.SerializerMethodField()
+
+        @extend_schema_field(serializers.DictField(allow_null=True))
+        def get_measured(self, point: OperatingPoint) -> dict[str, object] | None:
+            if point.measured is None:
+                return None
+            return dict(VerifierOperatingPointApi.MeasuredSerializer(point.measured).data)
+
+    @extend_schema(responses=OutputSerializer, operation_id="verifier_operating_point")
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(verifier_operating_point()).data)

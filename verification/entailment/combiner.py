@@ -17,6 +17,8 @@ import numpy as np
 from verification.entailment.features import FEATURE_NAMES
 
 COMBINER_FILE = "combiner.json"
+# The shipped checker's measured precision and recall (bench/bench_verify_eval.py), shown to teachers.
+OPERATING_POINT_FILE = "operating_point.json"
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -152,10 +152,9 @@ class EntailmentScorer:
         self.embedder = embedder
         self.judge = judge
         # The threshold is part of the version: the same scores under another threshold are other verdicts.
-        version = (
-            f"minilm-ce-{cross_encoder.meta.version}+{combiner.version}-t{combiner.threshold:.3f}+{CHECKS_VERSION}"
+        self.checker_version = checker_version(
+            model_version=cross_encoder.meta.version, combiner=combiner, judge_model=judge.model if judge else None
         )
-        self.checker_version = version + (f"+judge:{judge.model}" if judge else "")
 
     def prepare(self, claim: ClaimInput) -> _Prepared:
         """Select the evidence window for a claim (no model call except cached embeddings)."""
@@ -322,6 +321,13 @@ class EntailmentScorer:
                 )
             )
         return scores
+
+
+def checker_version(*, model_version: str, combiner: Combiner, judge_model: str | None) -> str:
+    """What scored a claim: model, combiner, threshold (the same scores under another threshold
+    are other verdicts), checks and judge; stored with every verdict."""
+    version = f"minilm-ce-{model_version}+{combiner.version}-t{combiner.threshold:.3f}+{CHECKS_VERSION}"
+    return version + (f"+judge:{judge_model}" if judge_model else "")
 
 
 def claim_sentences(statement: str) -> list[str]:
