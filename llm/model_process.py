@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 # the first to the last value below and reset once a child has stayed up for _STABLE_AFTER_S.
 _RESTART_BACKOFF_S = (0.0, 1.0, 2.0, 5.0, 15.0, 30.0)
 _STABLE_AFTER_S = 60.0
+# How often a waiter looks again when a child has died but the watchdog has not yet marked it down.
+_DEAD_CHILD_POLL_S = 0.05
 _PR_SET_PDEATHSIG = 1
 
 
@@ -101,16 +103,29 @@ class ModelProcess:
         """Block until a child answers; LLMUnavailableError("unreachable") after the timeout."""
         self.start()
         timeout = self.config.ready_timeout_s if timeout_s is None else timeout_s
-        if not self._ready.wait(timeout):
-            raise LLMUnavailableError(
-                "unreachable", f"the embedded model process is not ready after {timeout:g} s (starting or crashed)"
-            )
+        deadline = time.monotonic() + timeout
+        while not self._up():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._ready.wait(remaining):
+                raise LLMUnavailableError(
+                    "unreachable", f"the embedded model process is not ready after {timeout:g} s (starting or crashed)"
+                )
+            if not self._up():
+                # Ready is still set for a child that has just died: the watchdog is about to notice,
+                # clear it and restart the child. A request sent now would find the port closed.
+                time.sleep(_DEAD_CHILD_POLL_S)
 
     async def ready(self) -> None:
         """wait_ready() without blocking the event loop (a thread waits when the child is not up)."""
-        if self._ready.is_set():
+        if self._up():
             return
         await asyncio.to_thread(self.wait_ready)
+
+    def _up(self) -> bool:
+        """A child is serving: started, answered once, and its process has not exited since."""
+        with self._lock:
+            server = self._server
+        return self._ready.is_set() and server is not None and server.process.poll() is None
 
     def stop(self) -> None:
         """Stop the child for good (interpreter exit, tests)."""
