@@ -19,6 +19,7 @@ from llm.child_backend import ChildProcessChatClient
 from tests.asgi_server import serving
 from tests.factories import EnrollmentFactory, UserFactory
 from tutor.models import AnswerSentence, Message
+from verification.entailment.scorer import get_scorer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +37,9 @@ def model_child(settings):
     client = llm.factory.get_chat_client()
     assert isinstance(client, ChildProcessChatClient)
     client.process.wait_ready()
+    # The verifier warm, as in a running server: a cold scorer (model load, seconds) would hold the
+    # first sentence back until the whole answer is generated, and the kill would land after it.
+    get_scorer()
     yield client.process
     llm.factory.reset_chat_client()
 
