@@ -11,6 +11,7 @@ import shutil
 import time
 
 import pytest
+from django.db.utils import OperationalError
 
 from curriculum.models import Chunk
 from curriculum.services import enrollment_create
@@ -117,7 +118,13 @@ def test_student_logs_in_asks_and_sees_only_verified_cited_sentences(site_url, b
 def _wait_for_finished_message(student, timeout_s: float = 120) -> Message:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        message = Message.objects.filter(student=student).order_by("-pk").first()
+        try:
+            message = Message.objects.filter(student=student).order_by("-pk").first()
+        except OperationalError:
+            # SQLite's shared in-memory test database locks a table while the server thread writes
+            # it ("database table is locked"); the next poll reads it.
+            time.sleep(0.2)
+            continue
         if message is not None and message.status not in ("pending", "streaming"):
             return message
         time.sleep(0.2)
