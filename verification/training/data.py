@@ -23,7 +23,7 @@ from pathlib import Path
 from verification.entailment.claim_forms import parse_claim
 from verification.entailment.datasets import load_dir
 from verification.entailment.evidence import budget_words, index_passage, select_windows
-from verification.training.synthetic import load_modules, synthetic_pairs
+from verification.training.synthetic import glossary_pairs, load_modules, synthetic_pairs
 
 # Windows per claim; the scorer uses the same number (scorer.WINDOWS).
 WINDOWS = 3
@@ -58,6 +58,9 @@ class MixConfig:
     begin: int | None = None
     book_claims: int | None = None
     synthetic_per_module: int = 6
+    glossary_per_module: int = 0
+    """Definition pairs per module of the training books (never the dev syllabus: its glossary is
+    too close to the review questions the verifier is measured on)."""
     holdout_books: tuple[str, ...] = ("us-history",)
     """Books whose claims and text are never trained on: the leave-a-book-out check."""
 
@@ -167,8 +170,14 @@ def book_module_dirs(books_dir: Path, syllabus_dir: Path | None, mix: MixConfig)
 
 
 def synthetic_book_pairs(
-    module_dirs: Sequence[tuple[str, Path]], mix: MixConfig, rng: random.Random, *, max_modules: int | None = None
+    module_dirs: Sequence[tuple[str, Path]],
+    mix: MixConfig,
+    rng: random.Random,
+    *,
+    max_modules: int | None = None,
+    no_glossary: Sequence[Path] = (),
 ) -> list[Pair]:
+    """Synthetic pairs of every book, and glossary pairs of those whose folder is not in `no_glossary`."""
     pairs: list[Pair] = []
     for book, directory in module_dirs:
         modules = load_modules(directory)
@@ -178,6 +187,11 @@ def synthetic_book_pairs(
             Pair(claim=p.claim, passage=p.passage, label=p.label, source=f"synthetic:{book}")
             for p in synthetic_pairs(modules, per_module=mix.synthetic_per_module, rng=rng)
         )
+        if mix.glossary_per_module and directory not in no_glossary:
+            pairs.extend(
+                Pair(claim=p.claim, passage=p.passage, label=p.label, source=f"glossary:{book}")
+                for p in glossary_pairs(modules, per_module=mix.glossary_per_module, rng=rng)
+            )
     return pairs
 
 
@@ -223,7 +237,8 @@ def training_pairs(
     train.extend(book_train * book_claim_copies)
     val.extend(book_held)
     module_dirs = book_module_dirs(dirs.books, dirs.syllabus, mix)
-    train.extend(synthetic_book_pairs(module_dirs, mix, rng, max_modules=max_modules_per_book))
+    no_glossary = [dirs.syllabus] if dirs.syllabus is not None else []
+    train.extend(synthetic_book_pairs(module_dirs, mix, rng, max_modules=max_modules_per_book, no_glossary=no_glossary))
     return train, val
 
 

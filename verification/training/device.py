@@ -36,14 +36,25 @@ _BASE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "specia
 
 
 def pack(
-    *, out: Path, nli_per_file: int | None, breaking_nli: int, begin: int | None, synthetic_per_module: int, seed: int
+    *,
+    out: Path,
+    nli_per_file: int | None,
+    breaking_nli: int,
+    begin: int | None,
+    synthetic_per_module: int,
+    glossary_per_module: int,
+    seed: int,
 ) -> dict[str, object]:
     """Write the examples and the packed base model to `out`; returns what was packed."""
     from verification.training import data
 
     out.mkdir(parents=True, exist_ok=True)
     mix = data.MixConfig(
-        nli_per_file=nli_per_file, breaking_nli=breaking_nli, begin=begin, synthetic_per_module=synthetic_per_module
+        nli_per_file=nli_per_file,
+        breaking_nli=breaking_nli,
+        begin=begin,
+        synthetic_per_module=synthetic_per_module,
+        glossary_per_module=glossary_per_module,
     )
     dirs = data.DataDirs(
         begin=SHARED / "train",
@@ -132,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--breaking-nli", type=int, default=1500)
     p.add_argument("--begin-limit", type=int, default=None)
     p.add_argument("--synthetic-per-module", type=int, default=6)
+    p.add_argument("--glossary-per-module", type=int, default=4)
     p.add_argument("--seed", type=int, default=13)
     t = commands.add_parser("train", help="there: train from the shipped weights on the packed examples")
     t.add_argument("--pack", type=Path, required=True)
@@ -149,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             breaking_nli=args.breaking_nli,
             begin=args.begin_limit,
             synthetic_per_module=args.synthetic_per_module,
+            glossary_per_module=args.glossary_per_module,
             seed=args.seed,
         )
         print(f"packed {packed['examples']} examples into {args.out}")

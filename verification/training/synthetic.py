@@ -32,6 +32,8 @@ class Module:
     text: str
     terms: tuple[str, ...]
     """Key terms (<term> elements) of the module, as written."""
+    glossary: tuple[tuple[str, str], ...] = ()
+    """(term, meaning) of the module's glossary; its text is not part of `text`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,10 +67,18 @@ def parse_module(path: Path) -> Module:
     content = root.find(f"{_NS}content")
     if content is not None:
         walk(content)
+    glossary: list[tuple[str, str]] = []
+    for definition in root.iter(f"{_NS}definition"):
+        term, meaning = definition.find(f"{_NS}term"), definition.find(f"{_NS}meaning")
+        if term is not None and meaning is not None:
+            pair = (" ".join("".join(term.itertext()).split()), " ".join("".join(meaning.itertext()).split()))
+            if 2 < len(pair[0]) < 40 and len(pair[1].split()) >= 4:
+                glossary.append(pair)
     return Module(
         module_id=path.parent.name,
         text="\n".join(paragraphs),
         terms=tuple(dict.fromkeys(t for t in terms if 2 < len(t) < 40)),
+        glossary=tuple(glossary),
     )
 
 
@@ -219,4 +229,43 @@ def synthetic_pairs(modules: list[Module], *, per_module: int, rng: random.Rando
                 claim, kind = other_module_sentence(mi, vocabulary), "other_module"
             if claim is not None:
                 add(claim, 0, kind)
+    return pairs
+
+
+def _definition_claim(term: str, meaning: str, rng: random.Random) -> str:
+    """A glossary entry as a claim, in one of the forms a student or a review question states it."""
+    # A glossary meaning may run on after a semicolon ("...; also called ..."): the first part reads as a claim.
+    meaning = meaning.split(";")[0].rstrip(". ")
+    form = rng.randrange(3)
+    if form == 0:
+        return f"The term {term} refers to {meaning}."
+    if form == 1:
+        return f"{meaning[0].upper()}{meaning[1:]} is known as {term}."
+    return f"Question: Which term describes {meaning}? Answer: {term}"
+
+
+def glossary_pairs(modules: list[Module], *, per_module: int, rng: random.Random) -> list[Pair]:
+    """Definition pairs from each module's glossary, against the module's prose (glossary removed).
+
+    The supported claim restates the book's definition in other words than the prose that defines
+    the term; the unsupported one binds the same definition to another term of the same module, so
+    every word of it is in the passage. Together they teach what word overlap cannot: which term the
+    definition belongs to (the one-word swap a paraphrase must be told from)."""
+    pairs: list[Pair] = []
+    for module in modules:
+        lowered = module.text.lower()
+        entries = [(t, m) for t, m in module.glossary if t.lower() in lowered]
+        if len(entries) < 2:
+            continue
+        for term, meaning in rng.sample(entries, min(per_module, len(entries))):
+            supported = rng.random() < 0.5
+            others = [t for t, _ in entries if t.lower() != term.lower()]
+            if not supported:
+                if not others:
+                    continue
+                term = rng.choice(others)
+            claim = _definition_claim(term, meaning, rng)
+            pairs.append(
+                Pair(claim=claim, passage=module.text, label=int(supported), source="syllabus", kind="glossary")
+            )
     return pairs

@@ -71,6 +71,9 @@ class Command(BaseCommand):
         parser.add_argument("--holdout-book", action="append", default=None, help="never trained on (repeatable)")
         parser.add_argument("--syllabus-dir", type=Path, default=settings.BASE_DIR / "data/syllabi/biology-2e/modules")
         parser.add_argument("--syllabus-per-module", type=int, default=4, help="synthetic pairs per book module")
+        parser.add_argument(
+            "--glossary-per-module", type=int, default=4, help="definition pairs per training-book module"
+        )
         parser.add_argument("--max-modules-per-book", type=int, default=None)
         # Combiner.
         parser.add_argument("--dev-dir", type=Path, default=DEFAULT_DEV_DIR, help="fit the combiner here")
@@ -108,6 +111,7 @@ class Command(BaseCommand):
             begin=options["begin_limit"],
             book_claims=options["book_claims"],
             synthetic_per_module=options["syllabus_per_module"],
+            glossary_per_module=options["glossary_per_module"],
             holdout_books=tuple(options["holdout_book"] or data.MixConfig().holdout_books),
         )
         out: Path = options["out"]
