@@ -1,6 +1,7 @@
 """Answer quality: do the tutor's released sentences answer exam questions? (issue 12)
 
     nice -n 5 .venv/bin/python bench/bench_answer_quality.py [--per-book 20] [--book biology-2e --book microbiology]
+        [--answers answers.jsonl]
 
 Each book is imported into a scratch database and Chroma store, with its review questions. For a
 fixed-seed sample of each book's multiple-choice questions, the stem alone is asked (the options
@@ -11,6 +12,9 @@ occur in the answer; strictly greater). Questions whose options cannot be told a
 left out: "all/none of the above", options with no content words, or two options with the same
 words. Reported per book: share right, share of answers with nothing released (counted wrong),
 median time to the first released sentence. Target (issue 12): ≥ 0.70 right on every book.
+``--answers`` writes each asked stem, its keyed option and the released answer, to read them side
+by side. A smaller ``--per-book`` asks the first questions of the larger sample (same seed), so
+runs of different sizes compare on their common questions.
 
 "Which of the following X" is asked as "Which X" and a blank "____" as "what": with the options
 hidden, "the following" refers to nothing.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -28,6 +33,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,7 +105,7 @@ def book_path(name: str) -> Path:
     return Path(settings.DEMO_SYLLABUS_PATH) if name == "biology-2e" else BOOKS_DIR / name
 
 
-def run_book(name: str, *, per_book: int, student: object) -> tuple[list[Judged], int]:
+def run_book(name: str, *, per_book: int, student: object, answers: TextIO | None) -> tuple[list[Judged], int]:
     result = curriculum_import_openstax(path=book_path(name), slug=name)
     curriculum = Curriculum.objects.get(pk=result.curriculum_id)
     enrollment_create(student=student, curriculum=curriculum)
@@ -107,12 +113,17 @@ def run_book(name: str, *, per_book: int, student: object) -> tuple[list[Judged]
     sample = random.Random(f"{SEED}:{name}").sample(pool, min(per_book, len(pool)))
     judged = []
     for n, question in enumerate(sample, start=1):
-        message = asyncio.run(
-            tutor_answer_create(student=student, curriculum_slug=name, question=asked_form(question.stem), verify=True)
-        )
+        asked = asked_form(question.stem)
+        message = asyncio.run(tutor_answer_create(student=student, curriculum_slug=name, question=asked, verify=True))
         right, empty = judge(question, message.answer)
-        judged.append(Judged(right=right, empty=empty, first_sentence_s=message.timings.get("first_released_sentence")))
-        print(f"{name} {n}/{len(sample)} right={right} empty={empty}", flush=True)
+        first = message.timings.get("first_released_sentence")
+        judged.append(Judged(right=right, empty=empty, first_sentence_s=first))
+        print(f"{name} {n}/{len(sample)} right={right} empty={empty} first={first}", flush=True)
+        if answers is not None:
+            key = question.answer_index or 0
+            record = {"book": name, "n": n, "question": asked, "key": str(question.choices[key]), "right": right}
+            answers.write(json.dumps({**record, "answer": message.answer, "first_s": first}) + "\n")
+            answers.flush()
     return judged, len(pool)
 
 
@@ -121,13 +132,17 @@ def main() -> None:
     parser.add_argument("--per-book", type=int, default=20)
     parser.add_argument("--book", action="append", default=None, help="biology-2e or a folder of shared/train/books")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer_quality.md")
+    parser.add_argument(
+        "--answers", type=Path, default=None, help="write each question, key and answer here (JSON lines)"
+    )
     args = parser.parse_args()
+    answers = args.answers.open("w") if args.answers else None
     books = args.book or ["biology-2e", "microbiology", "sociology-3e"]
     call_command("migrate", verbosity=0)
     student, _ = get_user_model().objects.get_or_create(username="bench-quality")
     rows = []
     for name in books:
-        judged, pool = run_book(name, per_book=args.per_book, student=student)
+        judged, pool = run_book(name, per_book=args.per_book, student=student, answers=answers)
         firsts = [j.first_sentence_s for j in judged if j.first_sentence_s is not None]
         rows.append(
             (

@@ -4,9 +4,12 @@ The question is saved before any generation starts, so a failure or a dropped co
 loses it. The answer graph drafts sentence by sentence; each sentence is verified as it arrives
 (``verification.pipeline.OrderedVerifier``) and released to the caller in order. Only supported
 sentences are released as sentences, and only those that read as part of an answer (no fragments,
-no references to context the student does not have, no repeats: ``tutor/composition.py``); failed
-ones are flagged, with their text only when the curriculum's policy is to show them marked "not in
-your syllabus".
+no references to context the student does not have, no repeats: ``tutor/composition.py``). On the
+embedded model the answer graph drafts the answer plan's syllabus sentences first (chosen and
+ordered for the kind of question), then the model's; there a sentence that passes only as a
+revision is kept back, since the plan already chose the syllabus sentences. Failed ones are
+flagged, with their text only when the curriculum's policy is to show them marked "not in your
+syllabus".
 """
 
 import asyncio
@@ -211,8 +214,11 @@ class _AnswerRun:
         self.verdicts: list[SentenceVerdict] = []
         self.kept_back: dict[int, Omission] = {}
         """Supported sentences not shown, by index, and the composition rule that kept them back
-        (a fragment, a reference to context the student does not have, a repeat)."""
+        (a fragment, a reference to context the student does not have, a repeat, a revision in a
+        planned answer)."""
         self.unverified: list[DraftSentence] = []
+        self.drafted: dict[int, DraftSentence] = {}
+        """Every drafted sentence by index: who wrote it (the answer plan or the model)."""
         self.notice = ""
         self.model_name = ""
         self.condensed = ""
@@ -262,6 +268,7 @@ class _AnswerRun:
 
     async def _on_sentence(self, sentence: DraftSentence) -> None:
         self._mark("first_generated_sentence")
+        self.drafted[sentence.index] = sentence
         if self.verifier is not None:
             self.verifier.submit(index=sentence.index, sentence=sentence.text)
             return
@@ -277,9 +284,7 @@ class _AnswerRun:
         released_texts: list[str] = []
         async for verdict in self.verifier.results():
             self.verdicts.append(verdict)
-            omission = (
-                composition_omission(verdict.text, shown=released_texts) if verdict.verdict == "supported" else None
-            )
+            omission = self._omission(verdict, shown=released_texts) if verdict.verdict == "supported" else None
             if omission is not None:
                 # True and cited, but no use where it would land (tutor/composition.py): kept, not shown.
                 self.kept_back[verdict.index] = omission
@@ -296,6 +301,14 @@ class _AnswerRun:
             elif verdict.verdict != "supported":
                 shown = verdict.text if delivery == AnswerSentence.Delivery.MARKED else None
                 await self.on_event(SentenceFlagged(index=verdict.index, reason=verdict.verdict, text=shown))
+
+    def _omission(self, verdict: SentenceVerdict, *, shown: Sequence[str]) -> Omission | None:
+        """Why a supported sentence is kept back (``tutor/composition.py``), or None to release it."""
+        if verdict.revised and any(s.source == "plan" for s in self.drafted.values()):
+            # The plan already chose the syllabus sentences for the question; a revision is one
+            # chosen for the failed sentence's words (what made answers collages).
+            return "off_plan"
+        return composition_omission(verdict.text, shown=shown)
 
     def outcome(self, *, status: str, error_code: str = "", error_message: str = "") -> AnswerOutcome:
         return AnswerOutcome(

@@ -20,9 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, create_model
 
+from curriculum.text import content_terms
 from llm.types import ChatMessage
-
-from .entailment.text import content_terms
 
 RevisionMode = Literal["extract", "select", "rewrite"]
 REVISION_MODES: tuple[RevisionMode, ...] = ("extract", "select", "rewrite")

@@ -8,8 +8,9 @@ a citation can point back into the document.
 """
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
+
+from curriculum.text import paragraph_spans, sentence_spans
 
 # At most 150 words (~200 MiniLM tokens, inside its 256-token window). Measured on Biology 2e review
 # questions, 150-word chunks find a question's section more often than 80-word ones (more context
@@ -22,55 +23,6 @@ OVERLAP_SENTENCES = 1
 # one, and a tail shorter than this joins the chunk before it rather than standing alone.
 MIN_CHUNK_WORDS = 12
 
-# Words ending with a period that do not end a sentence.
-_ABBREVIATIONS = frozenset(
-    {
-        "e.g",
-        "i.e",
-        "etc",
-        "vs",
-        "cf",
-        "al",
-        "fig",
-        "figs",
-        "eq",
-        "eqs",
-        "no",
-        "nos",
-        "approx",
-        "ca",
-        "dr",
-        "mr",
-        "mrs",
-        "ms",
-        "prof",
-        "st",
-        "jr",
-        "sr",
-        "vol",
-        "pp",
-        "p",
-        "ch",
-        "sec",
-        "dept",
-        "univ",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "u.s",
-        "u.k",
-        "sp",
-        "spp",
-        "var",
-        "ssp",
-    }
-)
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-# A sentence ends at . ! or ? (optionally followed by closing quotes or brackets) and whitespace,
-# when the next text starts like a sentence; a single line break also ends one (list items and
-# headings are laid out one per line).
-_SENTENCE_END = re.compile(r"""[.!?]["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n""")
 _WORD = re.compile(r"\S+")
 
 
@@ -90,8 +42,8 @@ def split_into_chunks(text: str) -> list[TextSpan]:
     """Split ``text`` into overlapping runs of whole sentences, in document order."""
     sentences: list[tuple[int, int]] = []
     headings: list[bool] = []
-    for para_start, para_end in _paragraphs(text):
-        paragraph = list(_sentences(text, para_start, para_end))
+    for para_start, para_end in paragraph_spans(text):
+        paragraph = list(sentence_spans(text, para_start, para_end))
         is_heading = len(paragraph) == 1 and _word_count(text[para_start:para_end]) < MIN_CHUNK_WORDS
         sentences.extend(paragraph)
         headings.extend([is_heading] * len(paragraph))
@@ -110,46 +62,9 @@ def split_into_sentences(text: str) -> list[TextSpan]:
     """The sentences of ``text`` as exact spans (used for sentence-level claim checks too)."""
     return [
         TextSpan(text=text[start:end], char_start=start, char_end=end)
-        for para_start, para_end in _paragraphs(text)
-        for start, end in _sentences(text, para_start, para_end)
+        for para_start, para_end in paragraph_spans(text)
+        for start, end in sentence_spans(text, para_start, para_end)
     ]
-
-
-def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
-    start = 0
-    for match in _PARAGRAPH_BREAK.finditer(text):
-        yield from _trimmed(text, start, match.start())
-        start = match.end()
-    yield from _trimmed(text, start, len(text))
-
-
-def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    sentence_start = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        if match.group() != "\n" and _ends_with_abbreviation(text, sentence_start, match.start()):
-            continue
-        # The terminal punctuation and closing quotes belong to the sentence, the whitespace not.
-        yield from _trimmed(text, sentence_start, match.start() + len(match.group().rstrip()))
-        sentence_start = match.end()
-    yield from _trimmed(text, sentence_start, end)
-
-
-def _ends_with_abbreviation(text: str, start: int, period_at: int) -> bool:
-    if text[period_at] != ".":
-        return False
-    last_word = text[start:period_at].rsplit(None, 1)[-1:] or [""]
-    word = last_word[0].lstrip("(\"'“‘[").lower()
-    # A single capital letter is an initial ("A. Hawkins"), not the end of a sentence.
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start < end:
-        yield start, end
 
 
 def _word_count(text: str) -> int:

@@ -11,48 +11,20 @@ search, so a worker process sees another process's import).
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import snowballstemmer
 from django.db.models import Count, Max, Min
 from scipy import sparse
 
-# Okapi BM25's usual constants: term frequency saturates after a few occurrences, and length
-# normalisation is strong but not total (chunks are of similar length anyway).
-BM25_K1 = 1.2
-BM25_B = 0.75
+from curriculum.text import bm25_idf, bm25_weight, index_terms
 
-_TOKEN = re.compile(r"[^\W_]+")
-# Function words carry no topic; keeping them would make every chunk match every question.
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers herself him himself his how i if in into is it its itself just me more
-    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
-    should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up very was we were what when where which while who whom why will with
-    would you your yours yourself yourselves""".split()
-)
-_stemmer = snowballstemmer.stemmer("english")
-_stem_lock = threading.Lock()
-
-
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    # The Snowball stemmer object keeps state between calls and is not thread-safe.
-    with _stem_lock:
-        return str(_stemmer.stemWord(word))
-
-
-def analyse(text: str) -> list[str]:
-    """The index terms of ``text``: lower-cased, stop words dropped, Snowball-stemmed."""
-    return [_stem(word) for word in _TOKEN.findall(text.lower()) if word not in _STOPWORDS]
+# The index terms and the BM25 formula are the shared ones (curriculum.text); ``analyse`` is the
+# name this module and its callers have always used for the index terms.
+analyse = index_terms
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,13 +66,10 @@ class Bm25Index:
         tf = np.asarray(counts, dtype=np.float32)
         column_index = np.asarray(columns, dtype=np.int64)
         document_frequency = np.bincount(column_index, minlength=len(vocabulary)).astype(np.float32)
-        # The "+1" BM25 idf variant (as in Lucene): never negative, so a very common term adds a little
-        # instead of penalising the chunks that contain it.
-        idf = np.log1p((n_docs - document_frequency + 0.5) / (document_frequency + 0.5))
+        idf = bm25_idf(n_docs, document_frequency)
         average_length = float(lengths.mean()) if n_docs else 1.0
         row_index = np.asarray(rows, dtype=np.int64)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[row_index] / max(average_length, 1.0))
-        weights = idf[column_index] * tf * (BM25_K1 + 1) / (tf + norm)
+        weights = bm25_weight(tf, idf=idf[column_index], length=lengths[row_index], average_length=average_length)
         self._matrix = sparse.csc_matrix(
             (weights, (row_index, column_index)), shape=(n_docs, len(vocabulary)), dtype=np.float32
         )

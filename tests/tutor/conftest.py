@@ -24,6 +24,19 @@ def scripted_answers(settings) -> answer_double.AnswerScript:
 
 
 @pytest.fixture
+def draft_composition(settings) -> None:
+    """Only the scripted model's sentences are drafted (no answer plan before them): for tests of
+    the delivery path that script every sentence."""
+    settings.TUTOR_COMPOSITION = "draft"
+
+
+@pytest.fixture
+def plan_composition(settings) -> None:
+    """The answer plan's syllabus sentences are drafted before the model's (the embedded default)."""
+    settings.TUTOR_COMPOSITION = "plan"
+
+
+@pytest.fixture
 def curriculum(db):
     return CurriculumFactory(slug="biology", title="Biology")
 

@@ -15,7 +15,8 @@ from tutor.graph.state import (
     StageTimed,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# These tests script every drafted sentence: no answer plan before them (see test_answer_plan.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("draft_composition")]
 
 
 async def _events(curriculum, question: str) -> list:

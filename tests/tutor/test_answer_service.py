@@ -15,7 +15,8 @@ from tutor.services import MAX_QUESTION_CHARS, sentence_delivery, tutor_answer_c
 from verification.models import VerificationRecord
 from verification.pipeline import SentenceVerdict
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# These tests script every drafted sentence: no answer plan before them (see test_answer_plan.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("draft_composition")]
 
 SUPPORTED_1 = "Speed is the magnitude of velocity [1]."
 SUPPORTED_2 = "Velocity has a direction [2]."

@@ -1,9 +1,10 @@
-"""The answer graph: context → condense → retrieve → draft (streaming sentences) or an off-syllabus reply.
+"""The answer graph: context → condense → retrieve → plan → draft (streaming sentences), or an
+off-syllabus reply.
 
 The graph reports to its caller through typed events only (``state.AnswerGraphEvent`` on LangGraph's
 custom stream): the passages retrieved, an off-syllabus reply, each drafted sentence the moment it
-is complete (so the verifier checks it while the rest is still being generated), stage timings and
-the model that drafted.
+is complete (the answer plan's syllabus sentences first, then the model's; the verifier checks each
+while the rest is still being generated), stage timings and the model that drafted.
 """
 
 from typing import Literal
@@ -15,8 +16,8 @@ from . import nodes
 from .state import AnswerState
 
 
-def route_after_retrieve(state: AnswerState) -> Literal["draft", "answer_off_syllabus"]:
-    return "draft" if state.on_syllabus and state.passages else "answer_off_syllabus"
+def route_after_retrieve(state: AnswerState) -> Literal["plan", "answer_off_syllabus"]:
+    return "plan" if state.on_syllabus and state.passages else "answer_off_syllabus"
 
 
 def build_answer_graph() -> CompiledStateGraph[AnswerState]:
@@ -24,12 +25,14 @@ def build_answer_graph() -> CompiledStateGraph[AnswerState]:
     builder.add_node("load_context", nodes.load_context)
     builder.add_node("condense", nodes.condense)
     builder.add_node("retrieve", nodes.retrieve)
+    builder.add_node("plan", nodes.plan)
     builder.add_node("draft", nodes.draft)
     builder.add_node("answer_off_syllabus", nodes.answer_off_syllabus)
     builder.add_edge(START, "load_context")
     builder.add_edge("load_context", "condense")
     builder.add_edge("condense", "retrieve")
     builder.add_conditional_edges("retrieve", route_after_retrieve)
+    builder.add_edge("plan", "draft")
     builder.add_edge("draft", END)
     builder.add_edge("answer_off_syllabus", END)
     return builder.compile()

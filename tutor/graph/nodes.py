@@ -7,9 +7,10 @@ import time
 from django.conf import settings
 from langgraph.config import get_stream_writer
 
-from curriculum.retrieval import RetrievedChunk, search_chunks
+from curriculum.retrieval import RetrievedChunk, search_chunks_batch
 from llm.factory import get_chat_client
 
+from ..composition import SourcePassage, plan_answer, question_shape
 from .context import learner_context_load
 from .prompts import build_answer_messages, condense_question, off_syllabus_reply, sentence_budget, strip_instructions
 from .sentence_stream import SentenceAssembler, repeats_earlier, split_markers
@@ -27,6 +28,10 @@ from .state import (
 )
 
 PASSAGES_IN_PROMPT = 4
+# A comparison gets this many more passages for each side, retrieved for that side alone: the
+# question's own retrieval often finds only one of them. They are evidence and plan material;
+# the prompt keeps the first PASSAGES_IN_PROMPT (a longer prompt is seconds more on the CPU model).
+PASSAGES_PER_SIDE = 2
 # A question whose best passage is less similar than this is not about the syllabus. MiniLM puts
 # an on-topic question and its passage at 0.4-0.8 cosine and unrelated text below 0.2; 0.3 leaves
 # room for loosely worded student questions (see tests/tutor/test_off_syllabus*).
@@ -59,10 +64,16 @@ async def condense(state: AnswerState) -> dict:
 async def retrieve(state: AnswerState) -> dict:
     started = time.perf_counter()
     query = state.standalone_question or state.question
-    chunks: list[RetrievedChunk] = await asyncio.to_thread(
-        search_chunks, curriculum_id=state.curriculum_id, query=query, k=PASSAGES_IN_PROMPT
+    shape = question_shape(query)
+    sides = list(shape.subjects) if shape.kind == "comparison" else []
+    found: list[list[RetrievedChunk]] = await asyncio.to_thread(
+        search_chunks_batch, curriculum_id=state.curriculum_id, queries=[query, *sides], k=PASSAGES_IN_PROMPT
     )
+    chunks = found[0]
     best = max((c.similarity for c in chunks), default=0.0)
+    for side in found[1:]:
+        taken = {c.chunk_id for c in chunks}
+        chunks = chunks + [c for c in side if c.chunk_id not in taken][:PASSAGES_PER_SIDE]
     passages = [
         Passage(
             number=i + 1,
@@ -95,17 +106,50 @@ async def answer_off_syllabus(state: AnswerState) -> dict:
     return {"notice": notice}
 
 
+def composition_mode() -> str:
+    """ "plan": the answer plan's syllabus sentences come first, then the model's (on the embedded
+    model, whose own sentences rarely verify); "draft": the model's sentences only (a server model
+    that can write the explanation). ``TUTOR_COMPOSITION`` overrides the default."""
+    configured = getattr(settings, "TUTOR_COMPOSITION", "")
+    return configured or ("plan" if settings.LLM_BACKEND == "embedded" else "draft")
+
+
+async def plan(state: AnswerState) -> dict:
+    """Choose and order the syllabus sentences that answer the question (``tutor/composition.py``)
+    and draft them, each as its own sentence with the passage it quotes as its marker."""
+    if composition_mode() != "plan":
+        return {}
+    started = time.perf_counter()
+    planned = plan_answer(
+        question=state.standalone_question or state.question,
+        passages=[SourcePassage(number=p.number, text=p.text) for p in state.passages],
+        budget=sentence_budget(state.learner.level),
+    )
+    sentences = [
+        DraftSentence(index=i, text=p.text, markers=(p.passage,), source="plan") for i, p in enumerate(planned)
+    ]
+    elapsed = time.perf_counter() - started
+    _emit(StageTimed(stage="plan", seconds=elapsed))
+    for sentence in sentences:
+        _emit(SentenceDrafted(sentence=sentence))
+    return {"sentences": sentences, "timings": {**state.timings, "plan": elapsed}}
+
+
 async def draft(state: AnswerState) -> dict:
-    """Stream the answer; each complete sentence is emitted as a custom stream event at once."""
+    """Stream the answer; each complete sentence is emitted as a custom stream event at once.
+
+    The model's sentences follow the planned ones (``plan``), if any: numbered after them, and a
+    sentence repeating one of them is not drafted again."""
     client = get_chat_client()
     messages = build_answer_messages(
         course=state.curriculum_title,
         question=state.question,
-        passages=state.passages,
+        passages=state.passages[:PASSAGES_IN_PROMPT],
         learner=state.learner,
         history=state.history,
     )
     assembler = SentenceAssembler()
+    planned = list(state.sentences)
     sentences: list[DraftSentence] = []
     budget = sentence_budget(state.learner.level)
     timings = dict(state.timings)
@@ -115,9 +159,9 @@ async def draft(state: AnswerState) -> dict:
         if len(sentences) >= budget:
             return
         text, markers = split_markers(raw)
-        if not any(ch.isalnum() for ch in text) or repeats_earlier(text, [s.text for s in sentences]):
+        if not any(ch.isalnum() for ch in text) or repeats_earlier(text, [s.text for s in planned + sentences]):
             return
-        sentence = DraftSentence(index=len(sentences), text=text, markers=markers)
+        sentence = DraftSentence(index=len(planned) + len(sentences), text=text, markers=markers)
         sentences.append(sentence)
         timings.setdefault("first_sentence", time.perf_counter() - started)
         _emit(SentenceDrafted(sentence=sentence))
@@ -143,4 +187,4 @@ async def draft(state: AnswerState) -> dict:
         if stage in timings:
             _emit(StageTimed(stage=stage, seconds=timings[stage]))
     _emit(DraftFinished(model_name=client.model_name))
-    return {"sentences": sentences, "model_name": client.model_name, "timings": timings}
+    return {"sentences": planned + sentences, "model_name": client.model_name, "timings": timings}

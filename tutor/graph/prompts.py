@@ -12,6 +12,7 @@ entailed by the syllabus to be shown.
 
 import re
 
+from curriculum.text import sentence_spans
 from llm.types import ChatMessage
 
 from .state import LearnerContext, Passage, Turn
@@ -47,8 +48,6 @@ _INJECTION = re.compile(
     r"|^\s*(system|assistant|user)\s*:",
     re.IGNORECASE,
 )
-# Sentence ends and line breaks (glossary lines and headings carry no full stop).
-_SENTENCE_SPLIT = re.compile(r"((?:(?<=[.!?])\s+)|(?:[ \t]*\n\s*))")
 
 
 def sentence_budget(level: str) -> int:
@@ -58,13 +57,13 @@ def sentence_budget(level: str) -> int:
 
 def strip_instructions(text: str) -> str:
     """Remove sentences of syllabus text that address the model; the rest keeps its layout."""
-    pieces = _SENTENCE_SPLIT.split(text)  # [sentence, separator, sentence, separator, ...]
+    # Sentence ends and line breaks (glossary lines and headings carry no full stop).
+    spans = list(sentence_spans(text))
     kept = []
-    for i in range(0, len(pieces), 2):
-        sentence = pieces[i]
-        separator = pieces[i + 1] if i + 1 < len(pieces) else ""
-        if not _INJECTION.search(sentence):
-            kept.append(sentence + separator)
+    for i, (start, end) in enumerate(spans):
+        separator = text[end : spans[i + 1][0]] if i + 1 < len(spans) else ""
+        if not _INJECTION.search(text[start:end]):
+            kept.append(text[start:end] + separator)
     return "".join(kept).strip()
 
 

@@ -7,11 +7,14 @@ punctuation), so "3.5" or "e.g. a cell" never split. Citation markers written af
 
 import re
 
-from verification.entailment.text import _ABBREVIATIONS
+from curriculum.text import is_abbreviation, words
 
 _MARKERS = r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])*"
 _BOUNDARY = re.compile(r"([.!?][\"'”’)]*" + _MARKERS + r")\s+(?=[\"'“(]?[A-Z0-9])|\n\s*\n|\n(?=\s*[-*\d])")
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+# A sentence's end punctuation, closing quotes and trailing markers: what precedes it is the word
+# that may be an abbreviation.
+_TERMINAL = re.compile(r"[.!?][\"'”’)]*" + _MARKERS + r"\s*$")
 _SPACES = re.compile(r"\s+")
 
 
@@ -27,8 +30,8 @@ class SentenceAssembler:
         start = 0
         for match in _BOUNDARY.finditer(self._buffer):
             candidate = self._buffer[start : match.end(1) if match.group(1) else match.start()]
-            last_word = candidate.rstrip().rsplit(None, 1)[-1].rstrip(".!?\"'”’)]").lower() if candidate.strip() else ""
-            if match.group(1) and (last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())):
+            head = _TERMINAL.sub("", candidate)
+            if match.group(1) and head.strip() and match.group(1)[0] == "." and is_abbreviation(head.split()[-1]):
                 continue
             if candidate.strip():
                 out.append(candidate.strip())
@@ -51,18 +54,13 @@ def split_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
     return text, tuple(dict.fromkeys(numbers))
 
 
-_WORD = re.compile(r"[a-z0-9]+")
 # Small models loop ("This process is essential for..." three times). A sentence whose words are
 # mostly those of an earlier one adds nothing for the student and costs a verification.
 REPEAT_OVERLAP = 0.8
 
 
 def repeats_earlier(sentence: str, earlier: list[str]) -> bool:
-    words = set(_WORD.findall(sentence.lower()))
-    if not words:
+    own = set(words(sentence))
+    if not own:
         return True
-    for previous in earlier:
-        seen = set(_WORD.findall(previous.lower()))
-        if len(words & seen) / len(words) >= REPEAT_OVERLAP:
-            return True
-    return False
+    return any(len(own & set(words(previous))) / len(own) >= REPEAT_OVERLAP for previous in earlier)

@@ -1,6 +1,7 @@
 """State of the answer graph: one student question on its way to a drafted, sentence-split answer."""
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +53,9 @@ class DraftSentence:
     text: str
     """The sentence without its [n] markers."""
     markers: tuple[int, ...] = ()
-    """The passage numbers the model cited in it."""
+    """The passage numbers the model cited in it (for a planned sentence: the passage it quotes)."""
+    source: Literal["model", "plan"] = "model"
+    """Who wrote it: the model, or the answer plan quoting the syllabus (``tutor/composition.py``)."""
 
 
 @dataclass(kw_only=True)
@@ -80,7 +83,8 @@ class AnswerState:
     nearest_topics: list[str] = field(default_factory=list)
     """Topic titles offered when the question is off the syllabus."""
     sentences: list[DraftSentence] = field(default_factory=list)
-    """The drafted answer, sentence by sentence."""
+    """The drafted answer, sentence by sentence: the planned syllabus sentences first, then the
+    model's."""
     notice: str = ""
     """A system reply that is not a claim about the subject (the off-syllabus message)."""
     model_name: str = ""
@@ -99,7 +103,7 @@ class StageTimed:
     """A measured duration of the answer, in seconds from the stage's start."""
 
     stage: str
-    """"load_context", "retrieve", "first_token", "first_sentence" or "draft"."""
+    """"load_context", "retrieve", "plan", "first_token", "first_sentence" or "draft"."""
     seconds: float
     """How long it took."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from verification.entailment.text import STOPWORDS, words
+from curriculum.text import STOPWORDS, words
 
 _CAPITALISED_RUN = re.compile(r"\b([A-Z][\w’'&.-]*(?:\s+(?:of|the|de|van|von|and)?\s*[A-Z][\w’'&.-]*)*)")
 # Capitalised words that are not names: sentence openers, the QA-format prefixes, pronouns,

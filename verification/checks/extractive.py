@@ -10,7 +10,7 @@ towards it by asking for the evidence's own words.
 
 from __future__ import annotations
 
-from verification.entailment.text import content_terms
+from curriculum.text import content_terms
 
 # Fewer content words than this ("It is a cell.") match almost any passage: never extractive.
 MIN_CONTENT_TERMS = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from verification.entailment.text import content_terms, words
+from curriculum.text import content_terms, words
 
 NEGATION_CUES = frozenset(
     """not no never none nobody nothing neither nor cannot without fail fails failed lack lacks

@@ -9,7 +9,6 @@ fitting the cross-encoder's input; the scorer takes the maximum over windows.
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -17,10 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
-from verification.entailment.text import STOPWORDS, content_terms, split_sentences
+from curriculum.text import STOPWORDS, bm25_idf, bm25_weight, content_terms, split_sentences
 
-# BM25's usual constants: term-frequency saturation and length normalisation.
-_K1, _B = 1.2, 0.75
 # Passages are re-indexed per claim unless cached; a module is ~250 sentences and claims about the
 # same module come in bursts, so a few hundred passages cover a whole answer-verification run.
 _INDEX_CACHE_SIZE = 512
@@ -131,10 +128,9 @@ def bm25_scores(claim_terms: list[str], index: PassageIndex) -> np.ndarray:
     scores = np.zeros(n)
     for i, terms in enumerate(index.terms):
         counts = Counter(t for t in terms if t in query)
-        norm = _K1 * (1 - _B + _B * len(terms) / avg_len)
         for term, tf in counts.items():
-            idf = math.log(1 + (n - doc_freq[term] + 0.5) / (doc_freq[term] + 0.5))
-            scores[i] += idf * tf * (_K1 + 1) / (tf + norm)
+            idf = bm25_idf(n, float(doc_freq[term]))
+            scores[i] += bm25_weight(float(tf), idf=idf, length=float(len(terms)), average_length=avg_len)
     return scores
 
 

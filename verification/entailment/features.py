@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from curriculum.text import content_terms
 from verification.checks import CheckReport
-from verification.entailment.text import content_terms
 
 FEATURE_NAMES = (
     "model_logit",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curriculum.text import split_sentences
 from verification.checks import CheckReport, run_checks
 from verification.checks.extractive import extractive_support
 from verification.checks.negation import best_matching_sentence
@@ -32,7 +33,6 @@ from verification.entailment.evidence import (
 )
 from verification.entailment.features import claim_features
 from verification.entailment.judge import LlmJudge
-from verification.entailment.text import split_sentences
 
 CHECKS_VERSION = "checks1+extractive2"
 # P(supported) given to an extractive, check-passing claim: its precision on the dev set, 24 of 24
