@@ -1,5 +1,6 @@
 """REST endpoints for curricula: thin — parse, call one selector or service, format."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -218,6 +219,10 @@ class DocumentUploadApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            # Refused before the file is read into memory (Django has spooled it to disk).
+            problem = f"is {upload.size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB"
+            raise ValidationError({"file": [str(SyllabusImportError(filename=upload.name, problem=problem))]})
         try:
             job = ingestion_job_create(
                 curriculum=curriculum, created_by=request.user, filename=upload.name, content=upload.read()

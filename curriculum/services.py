@@ -8,11 +8,11 @@ transaction has committed, so a failed re-import leaves the previous version ful
 
 import hashlib
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
@@ -21,6 +21,7 @@ from django.db.models import Max
 from .importers.errors import SyllabusImportError
 from .importers.openstax import parse_openstax_book
 from .importers.parsed import ParsedSyllabus, ParsedTopic
+from .importers.uploads import check_upload, unpack_book
 from .indexing.chunking import split_into_chunks
 from .indexing.index import IndexedChunk, delete_chunks, drop_curriculum_index, index_chunks
 from .models import (
@@ -38,8 +39,6 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
-
-UPLOAD_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,21 +65,27 @@ def curriculum_import_openstax(
 def curriculum_import_upload(
     *, curriculum: Curriculum, filename: str, content: bytes, on_progress: ProgressCallback | None = None
 ) -> ImportResult:
-    """Add a Markdown, plain-text or PDF document to an existing curriculum (headings -> topics)."""
+    """Add a Markdown, plain-text or PDF document, or a zipped OpenStax book, to an existing curriculum."""
     parsed = parse_upload(filename=filename, content=content)
     return curriculum_import_parsed(parsed=parsed, curriculum=curriculum, on_progress=on_progress)
 
 
 def parse_upload(*, filename: str, content: bytes) -> ParsedSyllabus:
+    """Parse an uploaded file whose content was checked against its name (importers/uploads.py)."""
     from .importers.pdf import parse_pdf_document
     from .importers.text import parse_text_document
 
-    kind = UPLOAD_SUFFIXES.get(Path(filename).suffix.lower())
-    if kind is None:
-        allowed = ", ".join(sorted(UPLOAD_SUFFIXES))
-        raise SyllabusImportError(filename=filename, problem=f"has an unsupported type (allowed: {allowed})")
-    if not content:
-        raise SyllabusImportError(filename=filename, problem="is empty")
+    kind = check_upload(filename=filename, content=content, limit_size=False)
+    if kind == "openstax-zip":
+        with tempfile.TemporaryDirectory(prefix="veritutor-upload-") as folder:
+            book = unpack_book(filename=filename, content=content, into=Path(folder))
+            try:
+                return parse_openstax_book(book)
+            except SyllabusImportError as exc:
+                # Name the file inside the upload, not the temporary folder it was unpacked to.
+                inner = Path(exc.filename)
+                inside = inner.relative_to(book) if inner.is_relative_to(book) else inner.name
+                raise SyllabusImportError(filename=f"{filename}:{inside}", problem=exc.problem) from exc
     if kind == "pdf":
         return parse_pdf_document(filename=filename, content=content)
     return parse_text_document(filename=filename, content=content, is_markdown=kind == "markdown")
@@ -272,17 +277,9 @@ def ingestion_job_create(
 
     from .tasks import ingestion_job_run_task
 
+    # Name, size and content must agree before anything is stored: a refused file leaves no job.
+    check_upload(filename=filename, content=content)
     suffix = Path(filename).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        allowed = ", ".join(sorted(UPLOAD_SUFFIXES))
-        raise SyllabusImportError(filename=filename, problem=f"has an unsupported type (allowed: {allowed})")
-    if not content:
-        raise SyllabusImportError(filename=filename, problem="is empty")
-    if len(content) > settings.MAX_UPLOAD_BYTES:
-        raise SyllabusImportError(
-            filename=filename,
-            problem=f"is {len(content) / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB",
-        )
     job = IngestionJob.objects.create(curriculum=curriculum, created_by=created_by, kind="upload", filename=filename)
     job.upload.save(f"{job.pk}{suffix}", ContentFile(content), save=True)
     transaction.on_commit(lambda: ingestion_job_run_task.delay(job_id=job.pk))
@@ -307,6 +304,9 @@ def ingestion_job_run(*, job_id: int) -> IngestionJob:
         )
     except SyllabusImportError as exc:
         IngestionJob.objects.filter(pk=job.pk).update(status=IngestionJob.Status.FAILED, error=str(exc))
+        # A refused file is not kept (it may be hostile, and a retry is a new upload); the job keeps the reason.
+        job.upload.delete(save=False)
+        IngestionJob.objects.filter(pk=job.pk).update(upload="")
     except Exception as exc:
         logger.exception("ingestion job %s failed", job.pk)
         IngestionJob.objects.filter(pk=job.pk).update(

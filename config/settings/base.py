@@ -233,10 +233,18 @@ TUTOR_SOCKET_ASK_RATE = env("TUTOR_SOCKET_ASK_RATE", default=env("THROTTLE_ASK",
 # is the measured choice (bench/results/sockets.md); the layer stays for cross-process messages.
 TUTOR_SOCKET_DELIVERY = env("TUTOR_SOCKET_DELIVERY", default="direct")
 
-# Uploads: a syllabus PDF or Markdown file; bigger files are refused with a clear error.
+# Uploads: a syllabus PDF or Markdown file, or a zipped OpenStax book; bigger files are refused with
+# a clear error. Content is checked against the name, and what a file unpacks or extracts to is
+# bounded too (curriculum/importers/uploads.py): zip bombs and PDF bombs are refused.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+# The XML a book archive may unpack to, and the text a PDF may extract to (Biology 2e: ~7 MB of XML).
+MAX_UPLOAD_EXTRACTED_BYTES = env.int("MAX_UPLOAD_EXTRACTED_BYTES", default=100 * 1024 * 1024)
+MAX_UPLOAD_ARCHIVE_ENTRIES = env.int("MAX_UPLOAD_ARCHIVE_ENTRIES", default=20_000)
+# Uncompressed / compressed size of one archive entry above 1 MB: text compresses 5-20x, a bomb ~1000x.
+MAX_UPLOAD_COMPRESSION_RATIO = env.int("MAX_UPLOAD_COMPRESSION_RATIO", default=100)
+MAX_UPLOAD_PDF_PAGES = env.int("MAX_UPLOAD_PDF_PAGES", default=3_000)
 
 DEMO_SYLLABUS_PATH = BASE_DIR / "data" / "syllabi" / "biology-2e"
 

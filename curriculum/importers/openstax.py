@@ -3,12 +3,19 @@
 The collection gives the tree: the subcollection that directly holds modules is a unit (a chapter),
 its parent subcollection the book part, each module a topic. Exercises become practice questions
 and are kept out of the indexed text, so a review question can never retrieve its own answer key.
+
+Books come from teachers' uploads as well as from disk, so the XML is parsed with defusedxml: an
+entity declaration (the billion-laughs expansion, an external entity reading a local file or a URL)
+is refused with a clear error before anything is expanded or fetched. OpenStax's own files declare
+no entities.
 """
 
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 from django.utils.text import slugify
 
 from .errors import SyllabusImportError
@@ -205,7 +212,12 @@ def _text(element: ET.Element | None) -> str:
 
 def _parse_xml(file: Path) -> ET.Element:
     try:
-        return ET.parse(file).getroot()
+        return SafeET.parse(file, forbid_dtd=False, forbid_entities=True, forbid_external=True).getroot()
+    except DefusedXmlException as exc:
+        raise SyllabusImportError(
+            filename=str(file),
+            problem=f"declares XML entities or external references, which a book may not ({exc})",
+        ) from exc
     except ET.ParseError as exc:
         raise SyllabusImportError(filename=str(file), problem=f"is not well-formed XML ({exc})") from exc
     except OSError as exc:

@@ -3,8 +3,9 @@
 import io
 import logging
 
+from django.conf import settings
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import LimitReachedError, PdfReadError
 
 from .errors import SyllabusImportError
 from .parsed import ParsedSyllabus, ParsedTopic, ParsedUnit
@@ -22,9 +23,14 @@ def parse_pdf_document(*, filename: str, content: bytes) -> ParsedSyllabus:
         reader = PdfReader(io.BytesIO(content))
         if reader.is_encrypted:
             raise SyllabusImportError(filename=filename, problem="is encrypted; upload an unlocked copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _page_texts(reader, filename)
     except SyllabusImportError:
         raise
+    except LimitReachedError as exc:
+        # pypdf's own bounds on decompression and object sizes: a PDF bomb, or a file far past any syllabus.
+        raise SyllabusImportError(
+            filename=filename, problem=f"exceeds a safety limit of the PDF reader ({exc})"
+        ) from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise SyllabusImportError(filename=filename, problem=f"is a damaged PDF ({exc})") from exc
     if not any(page.strip() for page in pages):
@@ -37,6 +43,27 @@ def parse_pdf_document(*, filename: str, content: bytes) -> ParsedSyllabus:
         return ParsedSyllabus(title=title, slug="", source_format="pdf", units=[ParsedUnit(title=title, topics=topics)])
     parsed = parse_text(filename=filename, text="\n\n".join(pages), is_markdown=False)
     return ParsedSyllabus(title=parsed.title, slug=parsed.slug, source_format="pdf", units=parsed.units)
+
+
+def _page_texts(reader: PdfReader, filename: str) -> list[str]:
+    """Each page's text, within the limits on pages and on extracted text (settings)."""
+    max_pages = settings.MAX_UPLOAD_PDF_PAGES
+    if len(reader.pages) > max_pages:
+        raise SyllabusImportError(
+            filename=filename, problem=f"has {len(reader.pages):,} pages; the limit is {max_pages:,}"
+        )
+    limit = settings.MAX_UPLOAD_EXTRACTED_BYTES
+    pages: list[str] = []
+    extracted = 0
+    for page in reader.pages:
+        text = page.extract_text() or ""
+        extracted += len(text)
+        if extracted > limit:
+            raise SyllabusImportError(
+                filename=filename, problem=f"holds more than {limit / 1e6:.0f} MB of text, the limit"
+            )
+        pages.append(text)
+    return pages
 
 
 def _topics_from_outline(reader: PdfReader, pages: list[str], filename: str) -> list[ParsedTopic]:
