@@ -59,9 +59,7 @@ def _page_texts(reader: PdfReader, filename: str) -> list[str]:
         text = page.extract_text() or ""
         extracted += len(text)
         if extracted > limit:
-            raise SyllabusImportError(
-                filename=filename, problem=f"holds more than {limit / 1e6:.0f} MB of text, the limit"
-            )
+            raise SyllabusImportError(filename=filename, problem=f"has more text than the limit ({limit:,} characters)")
         pages.append(text)
     return pages
 

@@ -195,6 +195,29 @@ def test_a_truncated_archive_is_a_clear_error():
         check_upload(filename="book.zip", content=content)
 
 
+# --- PDFs: bounded in pages and in extracted text (pypdf bounds each stream's decompression) ------------
+
+
+def test_a_pdf_past_the_page_limit_is_refused(settings):
+    from curriculum.importers.pdf import parse_pdf_document
+    from tests.pdf_builder import build_pdf
+
+    settings.MAX_UPLOAD_PDF_PAGES = 2
+    content = build_pdf(["1.1 Atoms\nAtoms have a nucleus."] * 3)
+    with pytest.raises(SyllabusImportError, match="notes.pdf: has 3 pages; the limit is 2"):
+        parse_pdf_document(filename="notes.pdf", content=content)
+
+
+def test_a_pdf_past_the_text_limit_is_refused(settings):
+    from curriculum.importers.pdf import parse_pdf_document
+    from tests.pdf_builder import build_pdf
+
+    settings.MAX_UPLOAD_EXTRACTED_BYTES = 40
+    content = build_pdf(["1.1 Atoms\nAtoms have a nucleus.", "1.2 Bonds\nCovalent bonds share electrons."])
+    with pytest.raises(SyllabusImportError, match=r"notes.pdf: has more text than the limit \(40 characters\)"):
+        parse_pdf_document(filename="notes.pdf", content=content)
+
+
 # --- the type is the content's, not the name's --------------------------------------------------------
 
 
