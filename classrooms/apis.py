@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,27 +21,44 @@ from rest_framework.views import APIView
 
 from config.api_errors import ErrorResponseSerializer
 from curriculum.models import Classroom
-from curriculum.selectors import curriculum_get, user_is_teacher
+from curriculum.selectors import curriculum_get, curriculum_get_for_user, user_is_teacher
 from tutor.models import AnswerSentence, SentenceReview
 
 from .selectors import (
     REVIEW_OPEN,
     REVIEW_REVIEWED,
     ReviewItem,
+    UploadProgress,
     classroom_get_for_teacher,
     classroom_list_for_student,
     classroom_list_for_teacher,
     classroom_mastery,
     classroom_roster,
+    classroom_settings_get,
     hallucination_rate_by_week,
     review_sentence_get,
     review_sentence_list,
+    upload_get,
+    upload_list,
 )
-from .services import ClassroomError, classroom_create, classroom_join, sentence_review_save
+from .services import (
+    ClassroomError,
+    classroom_create,
+    classroom_create_with_syllabus,
+    classroom_join,
+    classroom_settings_update,
+    classroom_upload_create,
+    sentence_review_save,
+)
 
 _ERRORS = {400: ErrorResponseSerializer, 401: ErrorResponseSerializer, 403: ErrorResponseSerializer}
 _ERRORS_404 = {**_ERRORS, 404: ErrorResponseSerializer}
-_REFUSAL_STATUS = {"unknown_code": status.HTTP_404_NOT_FOUND, "not_a_teacher": status.HTTP_403_FORBIDDEN}
+_REFUSAL_STATUS = {
+    "unknown_code": status.HTTP_404_NOT_FOUND,
+    "unknown_curriculum": status.HTTP_404_NOT_FOUND,
+    "not_a_teacher": status.HTTP_403_FORBIDDEN,
+    "shared_syllabus": status.HTTP_403_FORBIDDEN,
+}
 
 
 class ClassroomRefused(APIException):
@@ -88,9 +106,15 @@ class ClassroomSerializer(serializers.Serializer):
     name = serializers.CharField()
     curriculum = serializers.SlugField(source="curriculum.slug")
     curriculum_title = serializers.CharField(source="curriculum.title")
+    own_syllabus = serializers.SerializerMethodField(
+        help_text="The class studies a syllabus of the teacher's own (not in the catalogue; uploads go there)."
+    )
     join_code = serializers.SerializerMethodField(help_text="What students type to join; null until one is issued.")
     student_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+
+    def get_own_syllabus(self, classroom: Classroom) -> bool:
+        return classroom.curriculum.owner_id is not None and classroom.curriculum.owner_id == classroom.teacher_id
 
     def get_join_code(self, classroom: Classroom) -> str | None:
         join_code = getattr(classroom, "join_code", None)
@@ -109,7 +133,20 @@ class ClassroomListCreateApi(TeacherApi):
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=255)
-        curriculum = serializers.SlugField(help_text="The slug of the curriculum the class studies.")
+        curriculum = serializers.SlugField(
+            required=False, help_text="The slug of the curriculum the class studies (or give `syllabus_title`)."
+        )
+        syllabus_title = serializers.CharField(
+            required=False,
+            max_length=255,
+            help_text="Instead of `curriculum`: start a new, empty syllabus of your own with this title and fill "
+            "it with uploads.",
+        )
+
+        def validate(self, attrs: dict) -> dict:
+            if ("curriculum" in attrs) == ("syllabus_title" in attrs):
+                raise serializers.ValidationError("Give either curriculum or syllabus_title.")
+            return attrs
 
     @extend_schema(responses={200: ClassroomSerializer(many=True), **_ERRORS}, operation_id="teacher_classes_list")
     def get(self, request: Request) -> Response:
@@ -126,13 +163,18 @@ class ClassroomListCreateApi(TeacherApi):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        curriculum = curriculum_get(slug=serializer.validated_data["curriculum"])
-        if curriculum is None:
-            raise NotFound(f"No curriculum '{serializer.validated_data['curriculum']}'.")
+        data = serializer.validated_data
         try:
-            created = classroom_create(
-                teacher=request.user, curriculum=curriculum, name=serializer.validated_data["name"]
-            )
+            if "syllabus_title" in data:
+                created = classroom_create_with_syllabus(
+                    teacher=request.user, name=data["name"], syllabus_title=data["syllabus_title"]
+                )
+            else:
+                # Another teacher's own syllabus is as absent as a slug that does not exist.
+                curriculum = curriculum_get_for_user(user=request.user, slug=data["curriculum"])
+                if curriculum is None:
+                    raise NotFound(f"No curriculum '{data['curriculum']}'.")
+                created = classroom_create(teacher=request.user, curriculum=curriculum, name=data["name"])
         except ClassroomError as exc:
             raise ClassroomRefused(exc) from exc
         classroom = self.classroom(request, created.pk)
@@ -157,6 +199,100 @@ class ClassroomRosterApi(TeacherApi):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(classroom_roster(classroom=classroom), request, view=self)
         return paginator.get_paginated_response(StudentSerializer(page, many=True).data)
+
+
+# --- teacher: settings and syllabus uploads -----------------------------------------------------------
+
+
+class ClassSettingsSerializer(serializers.Serializer):
+    unsupported_policy = serializers.ChoiceField(
+        choices=["withhold", "mark"],
+        help_text="How the class's students see a sentence the verifier could not support: withheld, or shown "
+        "marked 'not in your syllabus'.",
+    )
+    hint_first = serializers.BooleanField(help_text="The tutor starts with a hint and gives the answer when asked.")
+
+
+class ClassroomSettingsApi(TeacherApi):
+    class InputSerializer(serializers.Serializer):
+        unsupported_policy = serializers.ChoiceField(choices=["withhold", "mark"], required=False)
+        hint_first = serializers.BooleanField(required=False)
+
+    @extend_schema(responses={200: ClassSettingsSerializer, **_ERRORS_404}, operation_id="teacher_classes_settings")
+    def get(self, request: Request, classroom_id: int) -> Response:
+        classroom = self.classroom(request, classroom_id)
+        return Response(ClassSettingsSerializer(classroom_settings_get(classroom=classroom)).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: ClassSettingsSerializer, **_ERRORS_404},
+        operation_id="teacher_classes_settings_update",
+        description="Change the class's settings; a field left out keeps its value.",
+    )
+    def patch(self, request: Request, classroom_id: int) -> Response:
+        classroom = self.classroom(request, classroom_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            classroom_settings_update(classroom=classroom, **serializer.validated_data)
+        except ClassroomError as exc:
+            raise ClassroomRefused(exc) from exc
+        return Response(ClassSettingsSerializer(classroom_settings_get(classroom=classroom)).data)
+
+
+class UploadSerializer(serializers.Serializer):
+    job_id = serializers.IntegerField()
+    filename = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "running", "succeeded", "failed"])
+    done = serializers.IntegerField(help_text="Passages indexed so far.")
+    total = serializers.IntegerField(help_text="Passages to index; 0 until the file is parsed.")
+    percent = serializers.IntegerField(help_text="0-100; 100 only once the import has succeeded.")
+    error = serializers.CharField()
+    result = serializers.JSONField(help_text="Once succeeded: units, topics, chunks_indexed, questions.")
+    created_at = serializers.DateTimeField()
+
+
+class UploadListCreateApi(TeacherApi):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text="A Markdown (.md), text (.txt) or PDF (.pdf) file.")
+
+    @extend_schema(responses={200: UploadSerializer(many=True), **_ERRORS_404}, operation_id="teacher_uploads_list")
+    def get(self, request: Request, classroom_id: int) -> Response:
+        classroom = self.classroom(request, classroom_id)
+        return Response(UploadSerializer(upload_list(classroom=classroom, teacher=request.user), many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={202: UploadSerializer, **_ERRORS_404},
+        operation_id="teacher_uploads_create",
+        description="Add a file to the class's own syllabus. The import runs as a job: poll "
+        "`uploads/<job_id>/` for its progress. A catalogue syllabus takes no uploads here (403 shared_syllabus).",
+    )
+    def post(self, request: Request, classroom_id: int) -> Response:
+        classroom = self.classroom(request, classroom_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            job = classroom_upload_create(
+                teacher=request.user, classroom=classroom, filename=upload.name, content=upload.read()
+            )
+        except ClassroomError as exc:
+            raise ClassroomRefused(exc) from exc
+        progress = upload_get(classroom=classroom, teacher=request.user, job_id=job.pk)
+        return Response(UploadSerializer(progress).data, status=status.HTTP_202_ACCEPTED)
+
+
+class UploadDetailApi(TeacherApi):
+    @extend_schema(responses={200: UploadSerializer, **_ERRORS_404}, operation_id="teacher_uploads_retrieve")
+    def get(self, request: Request, classroom_id: int, job_id: int) -> Response:
+        classroom = self.classroom(request, classroom_id)
+        progress: UploadProgress | None = upload_get(classroom=classroom, teacher=request.user, job_id=job_id)
+        if progress is None:
+            raise NotFound("No such upload in this class.")
+        return Response(UploadSerializer(progress).data)
 
 
 # --- teacher: insight -------------------------------------------------------------------------------
@@ -336,6 +472,11 @@ class MyClassroomSerializer(serializers.Serializer):
     curriculum = serializers.SlugField(source="classroom.curriculum.slug")
     curriculum_title = serializers.CharField(source="classroom.curriculum.title")
     joined_at = serializers.DateTimeField(source="created_at")
+    settings = serializers.SerializerMethodField(help_text="What the teacher set for the class.")
+
+    @extend_schema_field(ClassSettingsSerializer)
+    def get_settings(self, enrollment) -> dict:
+        return dict(ClassSettingsSerializer(classroom_settings_get(classroom=enrollment.classroom)).data)
 
 
 class MyClassroomListJoinApi(APIView):

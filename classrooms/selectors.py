@@ -9,12 +9,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 
-from curriculum.models import Classroom, Curriculum, Enrollment
+from curriculum.models import Classroom, Curriculum, Enrollment, IngestionJob
 from curriculum.selectors import chunk_map
+from curriculum.services import ingestion_job_progress
 from learning.models import MasteryState
 from learning.selectors import bkt_params_for, curriculum_topics
 from tutor.models import AnswerSentence, SentenceReview
 from verification.models import VerificationRecord
+
+from .models import ClassroomSettings
 
 
 def classroom_list_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
@@ -47,6 +50,86 @@ def classroom_list_for_student(*, student: AbstractBaseUser) -> QuerySet[Enrollm
         .select_related("classroom__teacher", "classroom__curriculum")
         .order_by("classroom__name", "classroom_id")
     )
+
+
+# --- settings ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassSettings:
+    unsupported_policy: str
+    """"withhold" or "mark": how the class's students see a sentence the verifier could not support."""
+    hint_first: bool
+    """The tutor starts with a hint and gives the answer when asked again."""
+
+
+def classroom_settings_get(*, classroom: Classroom) -> ClassSettings:
+    """The class's settings; the defaults (the curriculum's policy, answers first) where none were saved."""
+    saved = ClassroomSettings.objects.filter(classroom=classroom).first()
+    if saved is None:
+        return ClassSettings(unsupported_policy=classroom.curriculum.unsupported_policy, hint_first=False)
+    return ClassSettings(unsupported_policy=saved.unsupported_policy, hint_first=saved.hint_first)
+
+
+# --- syllabus uploads -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadProgress:
+    job_id: int
+    filename: str
+    status: str
+    """pending, running, succeeded or failed (``IngestionJob.Status``)."""
+    done: int
+    """Passages embedded and indexed so far."""
+    total: int
+    """Passages to index; 0 until the file is parsed."""
+    error: str
+    result: dict
+    """Once succeeded: units, topics, chunks_indexed, questions."""
+    created_at: datetime
+
+    @property
+    def percent(self) -> int:
+        if self.status == IngestionJob.Status.SUCCEEDED:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0
+
+
+def _uploads(*, classroom: Classroom, teacher: AbstractBaseUser) -> QuerySet[IngestionJob]:
+    return IngestionJob.objects.filter(curriculum_id=classroom.curriculum_id, created_by=teacher, kind="upload")
+
+
+def upload_progress(*, job: IngestionJob) -> UploadProgress:
+    """Where an upload's import stands: a running job's progress is read from the cache the worker
+    writes it to (the job's row is only written when it ends)."""
+    done, total = job.progress_done, job.progress_total
+    if job.status in (IngestionJob.Status.PENDING, IngestionJob.Status.RUNNING):
+        live = ingestion_job_progress(job_id=job.pk)
+        if live is not None:
+            done, total = live
+    return UploadProgress(
+        job_id=job.pk,
+        filename=job.filename,
+        status=job.status,
+        done=done,
+        total=total,
+        error=job.error,
+        result=job.result,
+        created_at=job.created_at,
+    )
+
+
+def upload_list(*, classroom: Classroom, teacher: AbstractBaseUser, limit: int = 20) -> list[UploadProgress]:
+    """The teacher's uploads to the class's syllabus, newest first."""
+    jobs = _uploads(classroom=classroom, teacher=teacher).order_by("-created_at", "-id")[:limit]
+    return [upload_progress(job=job) for job in jobs]
+
+
+def upload_get(*, classroom: Classroom, teacher: AbstractBaseUser, job_id: int) -> UploadProgress | None:
+    """One of the teacher's uploads to this class's syllabus; None for anyone else's job."""
+    job = _uploads(classroom=classroom, teacher=teacher).filter(pk=job_id).first()
+    return upload_progress(job=job) if job is not None else None
 
 
 # --- mastery ----------------------------------------------------------------------------------------

@@ -1,17 +1,20 @@
-"""Writes for classes: create a class with its join code, join one with the code, review a sentence."""
+"""Writes for classes: create a class with its join code (on a catalogue syllabus or one of the
+teacher's own), join one with the code, change its settings, add to its syllabus, review a sentence."""
 
 import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
-from curriculum.models import Classroom, Curriculum, Enrollment
+from curriculum.importers.errors import SyllabusImportError
+from curriculum.models import Classroom, Curriculum, Enrollment, IngestionJob
 from curriculum.selectors import TEACHER_GROUP, user_is_teacher
-from curriculum.services import enrollment_create
+from curriculum.services import enrollment_create, ingestion_job_create
 from tutor.models import AnswerSentence, SentenceReview
 
-from .models import JoinCode
+from .models import ClassroomSettings, JoinCode
 
 # No 0/O, 1/I/L, or U/V pairs: a code read aloud or copied from a board is typed right.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
@@ -65,15 +68,83 @@ def join_code_issue(*, classroom: Classroom) -> JoinCode:
 
 @transaction.atomic
 def classroom_create(*, teacher: AbstractBaseUser, curriculum: Curriculum, name: str) -> Classroom:
-    """A teacher's new class on a curriculum, with its join code."""
+    """A teacher's new class on a curriculum, with its join code and default settings (the curriculum's
+    policy for unsupported sentences, answers first). Another teacher's own syllabus is refused as if it
+    did not exist: a class on it would open its text to this teacher and their students."""
     if not user_is_teacher(user=teacher):
         raise ClassroomError(code="not_a_teacher", message="Only teachers can create classes.")
+    if curriculum.owner_id is not None and curriculum.owner_id != teacher.pk:
+        raise ClassroomError(code="unknown_curriculum", message="No such syllabus.")
     name = name.strip()
     if not name:
         raise ClassroomError(code="invalid_name", message="Give the class a name.")
     classroom = Classroom.objects.create(teacher=teacher, curriculum=curriculum, name=name)
     join_code_issue(classroom=classroom)
+    ClassroomSettings.objects.create(classroom=classroom, unsupported_policy=curriculum.unsupported_policy)
     return classroom
+
+
+def _syllabus_slug(title: str) -> str:
+    base = (slugify(title)[:60].strip("-") or "syllabus") + "-"
+    while True:
+        slug = base + "".join(secrets.choice("abcdefghjkmnpqrstwxyz23456789") for _ in range(6))
+        if not Curriculum.objects.filter(slug=slug).exists():
+            return slug
+
+
+@transaction.atomic
+def classroom_create_with_syllabus(*, teacher: AbstractBaseUser, name: str, syllabus_title: str) -> Classroom:
+    """A class on a new, empty syllabus of the teacher's own (``Curriculum.owner``): not in the catalogue,
+    studied only in the teacher's classes; the teacher fills it with uploads (``classroom_upload_create``)."""
+    if not user_is_teacher(user=teacher):
+        raise ClassroomError(code="not_a_teacher", message="Only teachers can create classes.")
+    syllabus_title = syllabus_title.strip()
+    if not syllabus_title:
+        raise ClassroomError(code="invalid_syllabus_title", message="Give your syllabus a title.")
+    curriculum = Curriculum.objects.create(
+        slug=_syllabus_slug(syllabus_title), title=syllabus_title[:255], owner=teacher, source_format="upload"
+    )
+    return classroom_create(teacher=teacher, curriculum=curriculum, name=name)
+
+
+@transaction.atomic
+def classroom_settings_update(
+    *, classroom: Classroom, unsupported_policy: str | None = None, hint_first: bool | None = None
+) -> ClassroomSettings:
+    """Change the class's settings (the caller has checked that the class is the teacher's); a value
+    left None stays as it is."""
+    current, _ = ClassroomSettings.objects.select_for_update().get_or_create(
+        classroom=classroom, defaults={"unsupported_policy": classroom.curriculum.unsupported_policy}
+    )
+    if unsupported_policy is not None:
+        if unsupported_policy not in ClassroomSettings.UnsupportedPolicy.values:
+            choices = ", ".join(ClassroomSettings.UnsupportedPolicy.values)
+            raise ClassroomError(code="invalid_policy", message=f"Choose one of {choices}.")
+        current.unsupported_policy = unsupported_policy
+    if hint_first is not None:
+        current.hint_first = hint_first
+    current.save()
+    return current
+
+
+@transaction.atomic
+def classroom_upload_create(
+    *, teacher: AbstractBaseUser, classroom: Classroom, filename: str, content: bytes
+) -> IngestionJob:
+    """Add a Markdown, text or PDF file to the class's syllabus: an ingestion job, run by Celery once this
+    transaction commits, whose progress ``classrooms.selectors.upload_progress`` reads. Only a syllabus the
+    teacher owns takes uploads here: text added to a catalogue syllabus would reach every class on it."""
+    curriculum = classroom.curriculum
+    if curriculum.owner_id != teacher.pk:
+        raise ClassroomError(
+            code="shared_syllabus",
+            message=f"{curriculum.title} is shared by every class on it; create a class on a syllabus of "
+            "your own to add your material.",
+        )
+    try:
+        return ingestion_job_create(curriculum=curriculum, created_by=teacher, filename=filename, content=content)
+    except SyllabusImportError as exc:
+        raise ClassroomError(code="invalid_file", message=str(exc)) from exc
 
 
 @transaction.atomic

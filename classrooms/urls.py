@@ -13,6 +13,19 @@ urlpatterns = [
     path(
         "teacher/classes/<int:classroom_id>/mastery/", apis.ClassroomMasteryApi.as_view(), name="teacher-class-mastery"
     ),
+    path(
+        "teacher/classes/<int:classroom_id>/settings/",
+        apis.ClassroomSettingsApi.as_view(),
+        name="teacher-class-settings",
+    ),
+    path(
+        "teacher/classes/<int:classroom_id>/uploads/", apis.UploadListCreateApi.as_view(), name="teacher-class-uploads"
+    ),
+    path(
+        "teacher/classes/<int:classroom_id>/uploads/<int:job_id>/",
+        apis.UploadDetailApi.as_view(),
+        name="teacher-class-upload",
+    ),
     path("teacher/classes/<int:classroom_id>/review/", apis.ReviewListApi.as_view(), name="teacher-class-review"),
     path(
         "teacher/classes/<int:classroom_id>/review/<int:sentence_id>/",

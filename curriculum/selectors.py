@@ -17,12 +17,44 @@ def user_is_teacher(*, user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 def curriculum_list() -> QuerySet[Curriculum]:
-    """The catalogue: every curriculum a student could enrol in."""
-    return Curriculum.objects.annotate(unit_count=Count("units", distinct=True)).order_by("title")
+    """The catalogue: every curriculum a student could enrol in. A teacher's own syllabus (one with an
+    ``owner``) is not listed: its students reach it through the owner's class join code."""
+    return (
+        Curriculum.objects.filter(owner__isnull=True)
+        .annotate(unit_count=Count("units", distinct=True))
+        .order_by("title")
+    )
 
 
 def curriculum_get(*, slug: str) -> Curriculum | None:
     return Curriculum.objects.filter(slug=slug).first()
+
+
+def curriculum_get_for_user(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> Curriculum | None:
+    """The curriculum as this user may name it: a teacher's own syllabus (one with an ``owner``) is None,
+    as absent as a slug that does not exist, to everyone who may not study it. A catalogue curriculum
+    is returned to anyone (whether they may study it is ``curriculum_can_study``'s answer)."""
+    curriculum = curriculum_get(slug=slug)
+    if curriculum is None or curriculum.owner_id is None:
+        return curriculum
+    return curriculum if curriculum_can_study(user=user, curriculum=curriculum) else None
+
+
+def curriculum_list_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Curriculum]:
+    """What a teacher may put a class on: the catalogue and the syllabi they own themselves."""
+    return Curriculum.objects.filter(Q(owner__isnull=True) | Q(owner=teacher)).order_by("title", "id")
+
+
+def unsupported_policy_for(*, student: AbstractBaseUser, curriculum: Curriculum) -> str:
+    """How the tutor shows this student a sentence the verifier could not support: their class's setting
+    (``classrooms.ClassroomSettings``) when they study the curriculum in a class that has one, else the
+    curriculum's own ``unsupported_policy``."""
+    policy = (
+        Enrollment.objects.filter(student=student, curriculum=curriculum, classroom__isnull=False)
+        .values_list("classroom__class_settings__unsupported_policy", flat=True)
+        .first()
+    )
+    return policy or curriculum.unsupported_policy
 
 
 def curriculum_list_for_student(*, user: AbstractBaseUser) -> QuerySet[Curriculum]:
@@ -30,11 +62,21 @@ def curriculum_list_for_student(*, user: AbstractBaseUser) -> QuerySet[Curriculu
 
 
 def curriculum_can_study(*, user: AbstractBaseUser | AnonymousUser, curriculum: Curriculum) -> bool:
-    """Students must be enrolled; staff and teachers of a class on it may also query it."""
+    """Students must be enrolled; staff and teachers of a class on it may also query it (its passages,
+    its vector collection, the tutor). A teacher's own syllabus only by its owner and their classes."""
     if not user.is_authenticated:
         return False
     if user.is_staff:  # type: ignore[union-attr]
         return True
+    if curriculum.owner_id is not None:
+        # A teacher's own syllabus: its owner and the students of the owner's classes, no one else (an
+        # enrolment made without the class's join code does not count).
+        return (
+            curriculum.owner_id == user.pk
+            or Enrollment.objects.filter(
+                student=user, curriculum=curriculum, classroom__teacher=curriculum.owner_id
+            ).exists()
+        )
     return (
         Enrollment.objects.filter(student=user, curriculum=curriculum).exists()
         or Classroom.objects.filter(teacher=user, curriculum=curriculum).exists()

@@ -1,5 +1,6 @@
-"""The teacher's pages (their classes; a class with its join code, roster, mastery heatmap,
-verification review and weekly hallucination rate) and the student's "join a class" form.
+"""The teacher's pages (their classes; a class with its join code, roster, settings, syllabus uploads
+with their progress, mastery heatmap, verification review and weekly hallucination rate) and the
+student's "join a class" form.
 
 Thin views over classrooms.selectors and classrooms.services, server-rendered forms that work
 without JavaScript. A class that is not the teacher's is 404, as in the API.
@@ -25,16 +26,26 @@ from classrooms.selectors import (
     classroom_list_for_teacher,
     classroom_mastery,
     classroom_roster,
+    classroom_settings_get,
     hallucination_rate_by_week,
     mastery_by_chapter,
     review_sentence_get,
     review_sentence_list,
+    upload_list,
 )
-from classrooms.services import ClassroomError, classroom_create, classroom_join, sentence_review_save
+from classrooms.services import (
+    ClassroomError,
+    classroom_create,
+    classroom_create_with_syllabus,
+    classroom_join,
+    classroom_settings_update,
+    classroom_upload_create,
+    sentence_review_save,
+)
 from curriculum.models import Classroom
 from curriculum.selectors import user_is_teacher
 
-from .teacher_forms import ClassCreateForm, JoinClassForm, ReviewForm
+from .teacher_forms import ClassCreateForm, ClassSettingsForm, JoinClassForm, ReviewForm, UploadForm
 
 CHART_WEEKS = 12
 _CHART_HEIGHT = 120  # px of the bars' area; 100 % reaches the top
@@ -58,12 +69,16 @@ def _own_class(request: HttpRequest, classroom_id: int) -> Classroom:
 @login_required
 def class_list(request: HttpRequest) -> HttpResponse:
     _teacher_only(request)
-    form = ClassCreateForm(request.POST or None)
+    form = ClassCreateForm(request.POST or None, teacher=request.user)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            classroom = classroom_create(
-                teacher=request.user, curriculum=form.cleaned_data["curriculum"], name=form.cleaned_data["name"]
-            )
+            if data["curriculum"] is None:
+                classroom = classroom_create_with_syllabus(
+                    teacher=request.user, name=data["name"], syllabus_title=data["syllabus_title"]
+                )
+            else:
+                classroom = classroom_create(teacher=request.user, curriculum=data["curriculum"], name=data["name"])
         except ClassroomError as exc:
             form.add_error("name", exc.message)
         else:
@@ -138,11 +153,21 @@ def class_detail(request: HttpRequest, classroom_id: int) -> HttpResponse:
     state = state if state in (REVIEW_OPEN, REVIEW_REVIEWED) else None
     weeks = hallucination_rate_by_week(curriculum=classroom.curriculum, classroom=classroom)[-CHART_WEEKS:]
     bars, chart_width = _chart(weeks)
+    class_settings = classroom_settings_get(classroom=classroom)
     return render(
         request,
         "teacher/class_detail.html",
         {
             "classroom": classroom,
+            "own_syllabus": classroom.curriculum.owner_id == request.user.pk,
+            "settings_form": ClassSettingsForm(
+                initial={
+                    "unsupported_policy": class_settings.unsupported_policy,
+                    "hint_first": class_settings.hint_first,
+                }
+            ),
+            "upload_form": UploadForm(),
+            "uploads": upload_list(classroom=classroom, teacher=request.user, limit=10),
             "roster": classroom_roster(classroom=classroom),
             "mastery_columns": table.topics,
             "heatmap": _heatmap(table),
@@ -176,6 +201,45 @@ def review_save(request: HttpRequest, classroom_id: int, sentence_id: int) -> Ht
         else:
             messages.success(request, "Review saved.")
     return redirect(reverse("teacher-class", kwargs={"classroom_id": classroom.pk}) + f"#sentence-{sentence.pk}")
+
+
+@login_required
+@require_POST
+def settings_save(request: HttpRequest, classroom_id: int) -> HttpResponse:
+    classroom = _own_class(request, classroom_id)
+    form = ClassSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how unsupported sentences are shown.")
+    else:
+        try:
+            classroom_settings_update(classroom=classroom, **form.cleaned_data)
+        except ClassroomError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Settings saved.")
+    return redirect(reverse("teacher-class", kwargs={"classroom_id": classroom.pk}) + "#settings-heading")
+
+
+@login_required
+@require_POST
+def upload_create(request: HttpRequest, classroom_id: int) -> HttpResponse:
+    """The upload form without JavaScript: queue the import and come back to the class page, whose
+    upload list shows where it stands (with JavaScript the page posts to the REST API and polls it)."""
+    classroom = _own_class(request, classroom_id)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a file to upload.")
+    else:
+        upload = form.cleaned_data["file"]
+        try:
+            classroom_upload_create(
+                teacher=request.user, classroom=classroom, filename=upload.name, content=upload.read()
+            )
+        except ClassroomError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{upload.name} is being imported.")
+    return redirect(reverse("teacher-class", kwargs={"classroom_id": classroom.pk}) + "#syllabus-heading")
 
 
 @login_required

@@ -20,5 +20,7 @@ urlpatterns = [
         teacher_views.review_save,
         name="teacher-review",
     ),
+    path("teach/classes/<int:classroom_id>/settings/", teacher_views.settings_save, name="teacher-settings"),
+    path("teach/classes/<int:classroom_id>/uploads/", teacher_views.upload_create, name="teacher-upload"),
     path("classes/join/", teacher_views.join_class, name="join-class"),
 ]

@@ -12,11 +12,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import BaseChannelLayer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.module_loading import import_string
+
+from curriculum.selectors import curriculum_get_for_user
 
 from .events import Accepted, AnswerEvent, TutorInputError
 from .rate_limits import ask_rate_limit_take
@@ -133,6 +136,16 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
                     message=f"You are asking faster than the tutor allows; try again in {decision.retry_after_s} s.",
                     retryable=True,
                 )
+            )
+            return
+        # Tenancy: a teacher's own syllabus that this user may not study is answered exactly as a slug
+        # that does not exist (its title, even its existence, stays in its classes).
+        reachable = await database_sync_to_async(curriculum_get_for_user)(
+            user=self.scope["user"], slug=frame.curriculum
+        )
+        if reachable is None:
+            await self.send_json(
+                error_frame(code="unknown_curriculum", message=f"There is no curriculum '{frame.curriculum}'.")
             )
             return
         via_layer = settings.TUTOR_SOCKET_DELIVERY == "channel_layer" and self.channel_layer is not None

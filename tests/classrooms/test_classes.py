@@ -135,6 +135,7 @@ def test_a_teacher_creates_lists_and_reads_a_class_with_its_roster(as_user):
         "name": "10B",
         "curriculum": "bio",
         "curriculum_title": "Biology",
+        "own_syllabus": False,
         "join_code": code,
         "student_count": 0,
         "created_at": body["created_at"],
@@ -152,6 +153,7 @@ def test_a_teacher_creates_lists_and_reads_a_class_with_its_roster(as_user):
         "curriculum": "bio",
         "curriculum_title": "Biology",
         "joined_at": None,
+        "settings": {"unsupported_policy": "withhold", "hint_first": False},
     }
     client = as_user(teacher)
     listed = client.get("/api/v1/teacher/classes/").json()

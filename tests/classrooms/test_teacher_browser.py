@@ -1,6 +1,8 @@
 """The teacher and a student in a real browser (Debian's chromium driven by Playwright) against the
 ASGI app on uvicorn: the teacher creates a class, the student joins it with the code, the teacher
-sees the student's mastery and a withheld sentence, corrects it, and the student gets the correction.
+sees the student's mastery and a withheld sentence, corrects it, and the student gets the correction;
+and a teacher uploads to a syllabus of their own, watches the import's progress bar reach 100 %,
+searches the new text and changes the class's settings.
 
 The answer is stored by factories (no language model needed); chromium comes from Debian's
 packages and without it the test is skipped with that reason. With SCREENSHOTS_DIR set, the
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from classrooms.selectors import ClassSettings, classroom_settings_get
+from curriculum.models import Chunk, Classroom
 from tests.asgi_server import serving
 from tests.factories import (
     AnswerSentenceFactory,
@@ -36,15 +40,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
+OPTICS = (
+    b"# Optics\n\n## Lenses\n\nA convex lens converges light rays to a focal point; a concave lens spreads them.\n\n"
+    b"## Mirrors\n\nA plane mirror reflects light so that the angle of incidence equals the angle of reflection.\n"
+)
 
 
 @pytest.fixture
 def site_url(transactional_db):
     from channels.routing import ProtocolTypeRouter
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.urls import get_resolver
 
     from config import asgi
 
+    # Import every view before the first request: on a loaded 2-core host the URLconf's imports
+    # alone can outlast the browser's navigation timeout.
+    get_resolver().url_patterns  # noqa: B018
     application = ProtocolTypeRouter(
         {
             "http": ASGIStaticFilesHandler(asgi.django_asgi_app),
@@ -70,7 +82,7 @@ def browser(monkeypatch):
 
 def _logged_in(browser, site_url: str, user):
     page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)
     page.goto(f"{site_url}/accounts/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -165,3 +177,55 @@ def test_teacher_creates_a_class_student_joins_teacher_corrects_student_sees_it(
         None,
         "Osmosis is passive: it needs no ATP.",
     ]
+
+
+@pytest.mark.integration
+def test_teacher_uploads_to_a_syllabus_of_their_own_with_a_progress_bar_then_searches_it(site_url, browser):
+    # given a teacher
+    teacher = TeacherFactory(username="mr-huygens")
+    page = _logged_in(browser, site_url, teacher)
+
+    # when they create a class on a new syllabus of their own
+    page.get_by_role("link", name="Your classes (teacher)").click()
+    page.get_by_label("Class name").fill("Physics 11")
+    page.get_by_label("Syllabus").select_option(label="A new syllabus of my own (title below)")
+    page.get_by_label("Or start your own: its title").fill("Optics notes")
+    page.get_by_role("button", name="Create the class").click()
+    page.wait_for_selector(".messages:has-text('Class Physics 11 created')")
+    classroom = Classroom.objects.select_related("curriculum").get(name="Physics 11")
+    assert (classroom.curriculum.title, classroom.curriculum.owner_id) == ("Optics notes", teacher.pk)
+
+    # and upload a Markdown file to it: the page posts it to the API and polls the import job
+    page.get_by_label("Add a file to the syllabus").set_input_files(
+        {"name": "optics.md", "mimeType": "text/markdown", "buffer": OPTICS}
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+
+    # then the progress bar reaches 100 % and says what was imported
+    page.wait_for_function("document.getElementById('upload-progress').value === 100")
+    status = page.locator("#upload-status")
+    status.filter(has_text="imported").wait_for()
+    passages = Chunk.objects.filter(curriculum=classroom.curriculum).count()
+    assert status.inner_text() == (
+        f"optics.md imported: 2 sections, {passages} passage{'s' if passages != 1 else ''}. "
+        "The tutor can answer from it now."
+    )
+    assert page.locator("#upload-percent").inner_text() == "100 %"
+    _shot(page, "teacher-upload.png")
+
+    # and the syllabus is searchable from the class page at once
+    page.get_by_label("Search this syllabus").fill("Which lens brings light rays to a focal point?")
+    page.keyboard.press("Enter")
+    first = page.locator("#search-results li strong").first
+    first.wait_for()
+    assert first.inner_text() == "Lenses"
+
+    # when the teacher shows unsupported sentences marked and turns hint-first on
+    page.get_by_label("Show them marked").check()
+    page.get_by_label("Hint first").check()
+    page.get_by_role("button", name="Save the settings").click()
+
+    # then the class keeps them
+    page.wait_for_selector(".messages:has-text('Settings saved.')")
+    assert classroom_settings_get(classroom=classroom) == ClassSettings(unsupported_policy="mark", hint_first=True)
+    assert page.get_by_label("Show them marked").is_checked()

@@ -5,7 +5,9 @@ out; and a student never sees another student's answers or classes."""
 import pytest
 from django.core.cache import cache
 
+from classrooms.selectors import classroom_settings_get
 from classrooms.services import classroom_join
+from curriculum.models import IngestionJob
 from tests.factories import (
     AnswerSentenceFactory,
     ConversationFactory,
@@ -18,7 +20,8 @@ from tutor.models import SentenceReview
 
 pytestmark = pytest.mark.django_db
 
-# (method, path template); {c} is the first teacher's class, {s} a flagged sentence of its student.
+# (method, path template); {c} is the first teacher's class, {s} a flagged sentence of its student,
+# {j} its teacher's upload to the class's syllabus.
 CLASS_ENDPOINTS = [
     ("get", "/api/v1/teacher/classes/{c}/"),
     ("get", "/api/v1/teacher/classes/{c}/students/"),
@@ -26,9 +29,21 @@ CLASS_ENDPOINTS = [
     ("get", "/api/v1/teacher/classes/{c}/review/"),
     ("post", "/api/v1/teacher/classes/{c}/review/{s}/"),
     ("get", "/api/v1/teacher/classes/{c}/hallucination-rate/"),
+    ("get", "/api/v1/teacher/classes/{c}/settings/"),
+    ("patch", "/api/v1/teacher/classes/{c}/settings/"),
+    ("get", "/api/v1/teacher/classes/{c}/uploads/"),
+    ("post", "/api/v1/teacher/classes/{c}/uploads/"),
+    ("get", "/api/v1/teacher/classes/{c}/uploads/{j}/"),
 ]
 TEACHER_ENDPOINTS = [("get", "/api/v1/teacher/classes/"), ("post", "/api/v1/teacher/classes/"), *CLASS_ENDPOINTS]
-CORRECTION = {"outcome": "corrected", "correction": "Not so.", "name": "Stolen", "curriculum": "x"}
+CORRECTION = {
+    "outcome": "corrected",
+    "correction": "Not so.",
+    "name": "Stolen",
+    "curriculum": "x",
+    "unsupported_policy": "mark",
+    "hint_first": True,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -50,12 +65,27 @@ def world():
         )
         sentences.append(AnswerSentenceFactory(message=message, index=0, verdict="unsupported", delivery="withheld"))
         students.append(student)
-    return {"classes": (first, second), "students": students, "sentences": sentences}
+    job = IngestionJob.objects.create(
+        curriculum=first.curriculum, created_by=first.teacher, kind="upload", filename="notes.md"
+    )
+    return {"classes": (first, second), "students": students, "sentences": sentences, "job": job}
 
 
 def _call(client, method, template, world):
-    path = template.format(c=world["classes"][0].pk, s=world["sentences"][0].pk)
-    return getattr(client, method)(path, CORRECTION, format="json") if method == "post" else client.get(path)
+    path = template.format(c=world["classes"][0].pk, s=world["sentences"][0].pk, j=world["job"].pk)
+    if method in ("post", "patch"):
+        return getattr(client, method)(path, CORRECTION, format="json")
+    return client.get(path)
+
+
+def _untouched(world) -> bool:
+    """Nothing an intruder could write was written: no review, no settings change, no new upload."""
+    settings = classroom_settings_get(classroom=world["classes"][0])
+    return (
+        not SentenceReview.objects.exists()
+        and (settings.unsupported_policy, settings.hint_first) == ("withhold", False)
+        and list(IngestionJob.objects.values_list("pk", flat=True)) == [world["job"].pk]
+    )
 
 
 @pytest.mark.parametrize(("method", "template"), CLASS_ENDPOINTS)
@@ -68,7 +98,7 @@ def test_another_teacher_gets_404_for_every_class_endpoint(world, as_user, metho
 
     # then the class does not exist for them, and nothing was written
     assert response.status_code == 404
-    assert not SentenceReview.objects.exists()
+    assert _untouched(world)
 
 
 @pytest.mark.parametrize(("method", "template"), CLASS_ENDPOINTS)
@@ -83,7 +113,7 @@ def test_a_student_of_the_class_gets_403_on_teacher_endpoints(world, as_user, me
     response = _call(as_user(world["students"][0]), method, template, world)
 
     assert response.status_code == 403
-    assert not SentenceReview.objects.exists()
+    assert _untouched(world)
 
 
 @pytest.mark.parametrize(("method", "template"), TEACHER_ENDPOINTS)
