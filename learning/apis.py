@@ -7,18 +7,22 @@ Thin: parse, call one service or selector, format.
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ErrorResponseSerializer
 from curriculum.models import Curriculum
-from curriculum.selectors import curriculum_can_study, curriculum_get, topic_get
+from curriculum.selectors import curriculum_can_study, curriculum_get, topic_get, user_is_teacher
 
 from .models import PracticeSession, StudyPlan
 from .plan import QUESTIONS_PER_SESSION
 from .selectors import (
+    classroom_for_teacher,
+    classroom_plan_default_get,
+    enrollment_get,
+    hint_first_for,
     plan_days,
     plan_item_status,
     practice_session_get,
@@ -31,10 +35,16 @@ from .services import (
     MAX_DAILY_MINUTES,
     MAX_SESSION_QUESTIONS,
     MIN_DAILY_MINUTES,
+    QUESTION_FORMATS,
     LearningError,
+    classroom_plan_default_set,
     practice_answer_submit,
+    practice_hint_show,
+    practice_preference_set,
     practice_session_finish,
     practice_session_start,
+    practice_text_answer_assess,
+    practice_text_answer_submit,
     study_plan_enrol,
     study_plan_refresh,
     study_plan_reschedule,
@@ -48,6 +58,8 @@ _REFUSAL_STATUS = {
     "session_finished": status.HTTP_409_CONFLICT,
     "nothing_planned": status.HTTP_409_CONFLICT,
     "no_questions": status.HTTP_409_CONFLICT,
+    "not_answered": status.HTTP_409_CONFLICT,
+    "not_your_class": status.HTTP_404_NOT_FOUND,
 }
 _ERRORS = {
     400: ErrorResponseSerializer,
@@ -143,15 +155,23 @@ def _plan_day_data(day) -> dict:
 class StudyPlanEnrolApi(APIView):
     class InputSerializer(serializers.Serializer):
         curriculum = serializers.SlugField()
-        exam_date = serializers.DateField()
-        daily_minutes = serializers.IntegerField(min_value=MIN_DAILY_MINUTES, max_value=MAX_DAILY_MINUTES)
+        exam_date = serializers.DateField(
+            required=False, help_text="Default: the student's current one, else their class's (teacher's default)."
+        )
+        daily_minutes = serializers.IntegerField(
+            min_value=MIN_DAILY_MINUTES,
+            max_value=MAX_DAILY_MINUTES,
+            required=False,
+            help_text="Default: the student's current one, else their class's.",
+        )
 
     @extend_schema(
         request=InputSerializer,
         responses={201: PlanSerializer, **_ERRORS},
         operation_id="me_study_plans_create",
         description="Enrol with an exam date and a daily time budget, and compute the plan. Enrolling again changes "
-        "the date or budget and keeps all progress.",
+        "the date or budget and keeps all progress. A student in a class may leave out what the teacher set as the "
+        "class's default.",
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -162,8 +182,8 @@ class StudyPlanEnrolApi(APIView):
             plan = study_plan_enrol(
                 student=request.user,
                 curriculum=curriculum,
-                exam_date=data["exam_date"],
-                daily_minutes=data["daily_minutes"],
+                exam_date=data.get("exam_date"),
+                daily_minutes=data.get("daily_minutes"),
             )
         except LearningError as error:
             raise LearningRefused(error) from error
@@ -240,10 +260,17 @@ class SessionSerializer(serializers.Serializer):
         question_id = serializers.IntegerField()
         topic_id = serializers.IntegerField(source="question.topic_id")
         stem = serializers.CharField(source="question.stem")
-        options = serializers.ListField(child=serializers.CharField())
+        format = serializers.ChoiceField(
+            choices=["choice", "text"], help_text="choice: pick an option (answers/); text: type it (text-answers/)."
+        )
+        options = serializers.ListField(child=serializers.CharField(), help_text="Empty for a free-text question.")
         answered = serializers.BooleanField()
+        hint_shown = serializers.BooleanField()
 
     id = serializers.IntegerField()
+    hint_first = serializers.BooleanField(
+        help_text="A wrong first answer gets a hint and a second try before the key is shown."
+    )
     curriculum = serializers.SlugField(source="enrollment.curriculum.slug")
     kind = serializers.CharField()
     topic_id = serializers.IntegerField(allow_null=True)
@@ -262,6 +289,7 @@ def _session_data(session: PracticeSession) -> dict:
         "kind": session.kind,
         "topic_id": session.topic_id,
         "plan_item_id": session.plan_item_id,
+        "hint_first": session.hint_first,
         "started_at": session.started_at,
         "finished_at": session.finished_at,
         "questions": [
@@ -269,8 +297,10 @@ def _session_data(session: PracticeSession) -> dict:
                 "position": r.position,
                 "question_id": r.question_id,
                 "question": r.question,
+                "format": "text" if r.is_free_text else "choice",
                 "options": r.options,
                 "answered": r.position in answered,
+                "hint_shown": r.hint_shown_at is not None,
             }
             for r in rows
         ],
@@ -283,6 +313,11 @@ class PracticeSessionStartApi(APIView):
         kind = serializers.ChoiceField(choices=PracticeSession.Kind.choices)
         topic_id = serializers.IntegerField(required=False, help_text="The topic, for kind=topic.")
         size = serializers.IntegerField(min_value=1, max_value=MAX_SESSION_QUESTIONS, default=QUESTIONS_PER_SESSION)
+        question_format = serializers.ChoiceField(
+            choices=QUESTION_FORMATS,
+            default="choice",
+            help_text="choice: multiple choice; text: free response checked by the verifier; any: both.",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -299,7 +334,12 @@ class PracticeSessionStartApi(APIView):
         topic = topic_get(topic_id=data["topic_id"]) if "topic_id" in data else None
         try:
             session = practice_session_start(
-                student=request.user, curriculum=curriculum, kind=data["kind"], topic=topic, size=data["size"]
+                student=request.user,
+                curriculum=curriculum,
+                kind=data["kind"],
+                topic=topic,
+                size=data["size"],
+                question_format=data["question_format"],
             )
         except LearningError as error:
             raise LearningRefused(error) from error
@@ -312,29 +352,43 @@ class PracticeSessionDetailApi(APIView):
         return Response(SessionSerializer(_session_data(_session_or_404(request, session_id))).data)
 
 
+class HintSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The section's sentence the question rests on, the answer blanked.")
+    section = serializers.CharField(help_text='The section as the book numbers it, e.g. "5.2 Passive Transport".')
+    chunk_id = serializers.IntegerField(allow_null=True, help_text="The cited passage; null when only named.")
+
+
+class GradedAnswerSerializer(serializers.Serializer):
+    correct = serializers.BooleanField()
+    chosen_option = serializers.IntegerField(allow_null=True)
+    key_option = serializers.IntegerField(allow_null=True, help_text="Null until the key is shown.")
+    explanation = serializers.CharField(allow_blank=True)
+    topic_id = serializers.IntegerField()
+    mastery_before = serializers.FloatField()
+    mastery = serializers.FloatField(source="mastery.mastery")
+    uncertainty = serializers.FloatField(source="mastery.uncertainty")
+    evidence = serializers.IntegerField(source="mastery.evidence", help_text="Graded answers the mastery rests on.")
+    next_review = serializers.DateTimeField(help_text="When spaced repetition (FSRS) brings the question back.")
+    revealed = serializers.BooleanField(help_text="Whether the key and explanation are shown.")
+    hint = HintSerializer(allow_null=True)
+    can_retry = serializers.BooleanField(help_text="Hint-first: one more try is allowed before the key is shown.")
+    retry = serializers.BooleanField(help_text="This grades the second try.")
+
+
 class PracticeAnswerApi(APIView):
     class InputSerializer(serializers.Serializer):
         position = serializers.IntegerField(min_value=0)
         option = serializers.IntegerField(min_value=0, help_text="Index into the question's shown options.")
 
-    class OutputSerializer(serializers.Serializer):
-        correct = serializers.BooleanField()
-        chosen_option = serializers.IntegerField()
-        key_option = serializers.IntegerField()
-        explanation = serializers.CharField()
-        topic_id = serializers.IntegerField()
-        mastery_before = serializers.FloatField()
-        mastery = serializers.FloatField(source="mastery.mastery")
-        uncertainty = serializers.FloatField(source="mastery.uncertainty")
-        evidence = serializers.IntegerField(source="mastery.evidence", help_text="Graded answers the mastery rests on.")
-        next_review = serializers.DateTimeField(help_text="When spaced repetition (FSRS) brings the question back.")
+    OutputSerializer = GradedAnswerSerializer
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, **_ERRORS},
+        responses={200: GradedAnswerSerializer, **_ERRORS},
         operation_id="me_practice_sessions_answer",
-        description="Answer one question: graded exactly against the key, then mastery (BKT) and the review card "
-        "(FSRS) are updated.",
+        description="Answer one multiple-choice question: graded exactly against the key, then mastery (BKT) and the "
+        "review card (FSRS) are updated. In a hint-first session a wrong first answer gets a hint instead of the key "
+        "and may be answered once more (the second try is graded for the student; mastery takes the first).",
     )
     def post(self, request, session_id: int):
         serializer = self.InputSerializer(data=request.data)
@@ -345,6 +399,96 @@ class PracticeAnswerApi(APIView):
         except LearningError as error:
             raise LearningRefused(error) from error
         return Response(self.OutputSerializer(graded).data)
+
+
+class PracticeHintApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        position = serializers.IntegerField(min_value=0)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: HintSerializer, **_ERRORS},
+        operation_id="me_practice_sessions_hint",
+        description="A hint for an unanswered question before its answer: the sentence of its section it rests on, "
+        "with the answer blanked. The answer that follows is marked as hinted.",
+    )
+    def post(self, request, session_id: int):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = _session_or_404(request, session_id)
+        try:
+            hint = practice_hint_show(session=session, **serializer.validated_data)
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(HintSerializer(hint).data)
+
+
+class EvidenceSerializer(serializers.Serializer):
+    chunk_id = serializers.IntegerField(source="pk")
+    module = serializers.CharField(source="document.source_id")
+    section = serializers.CharField(source="document.topic.label")
+    text = serializers.CharField()
+
+
+class PracticeTextAnswerApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        position = serializers.IntegerField(min_value=0)
+        text = serializers.CharField(max_length=2000)
+
+    class OutputSerializer(serializers.Serializer):
+        check = serializers.ChoiceField(
+            source="outcome",
+            choices=["verified", "unconfirmed", "contradicted"],
+            help_text="verified: graded right (supported by the syllabus and on the key). Otherwise the student "
+            "compares with the key and the evidence and assesses it (text-answers/assess/).",
+        )
+        graded = GradedAnswerSerializer(allow_null=True, help_text="The grade when verified; null until assessed.")
+        key = serializers.CharField(help_text="The book's model answer.")
+        evidence = EvidenceSerializer(many=True, help_text="The supporting passages, or the ones checked against.")
+        score = serializers.FloatField(help_text="The verifier's weakest-sentence probability of support.")
+        key_coverage = serializers.FloatField(help_text="Share of the key's own words the answer uses.")
+        reasons = serializers.ListField(child=serializers.CharField(), help_text="Failed deterministic checks.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, **_ERRORS},
+        operation_id="me_practice_sessions_text_answer",
+        description="Answer a free-text question. Each sentence is checked against the syllabus by the verifier. "
+        "Verified answers are graded right at once; any other is never graded wrong by the machine: the key and "
+        "the evidence are shown and the student's own assessment grades it.",
+    )
+    def post(self, request, session_id: int):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = _session_or_404(request, session_id)
+        try:
+            checked = practice_text_answer_submit(session=session, **serializer.validated_data)
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(self.OutputSerializer(checked).data)
+
+
+class PracticeTextAssessApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        position = serializers.IntegerField(min_value=0)
+        correct = serializers.BooleanField(help_text="The student's own verdict after comparing with the key.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: GradedAnswerSerializer, **_ERRORS},
+        operation_id="me_practice_sessions_text_assess",
+        description="Grade a typed answer the verifier could not confirm, by the student's own assessment; mastery "
+        "and the review card are updated as for any answer.",
+    )
+    def post(self, request, session_id: int):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = _session_or_404(request, session_id)
+        try:
+            graded = practice_text_answer_assess(session=session, **serializer.validated_data)
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(GradedAnswerSerializer(graded).data)
 
 
 class PracticeSessionFinishApi(APIView):
@@ -439,3 +583,85 @@ class ProgressHistoryApi(APIView):
         return Response(
             self.OutputSerializer(progress_over_time(student=request.user, curriculum=curriculum), many=True).data
         )
+
+
+class PracticePreferenceApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        hint_first = serializers.BooleanField(allow_null=True, help_text="Null: follow the class's setting.")
+
+    class OutputSerializer(serializers.Serializer):
+        hint_first = serializers.BooleanField(help_text="In effect for this curriculum.")
+        source = serializers.ChoiceField(choices=["student", "class", "default"])
+
+    @extend_schema(
+        parameters=[OpenApiParameter("curriculum", str, required=False, description="Whose class's setting applies.")],
+        responses={200: OutputSerializer, **_ERRORS},
+        operation_id="me_practice_preferences_retrieve",
+        description="Whether practice is hint-first for the student, and whose setting that is.",
+    )
+    def get(self, request):
+        return Response(self.OutputSerializer(self._setting(request)).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("curriculum", str, required=False, description="Whose class's setting applies.")],
+        request=InputSerializer,
+        responses={200: OutputSerializer, **_ERRORS},
+        operation_id="me_practice_preferences_update",
+        description="Switch hint-first practice on or off for oneself (null: back to the class's setting). New "
+        "sessions take it.",
+    )
+    def put(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        practice_preference_set(student=request.user, hint_first=serializer.validated_data["hint_first"])
+        return Response(self.OutputSerializer(self._setting(request)).data)
+
+    def _setting(self, request):
+        slug = request.query_params.get("curriculum")
+        enrollment = None
+        if slug:
+            enrollment = enrollment_get(student=request.user, curriculum=_curriculum_or_404(slug))
+        return hint_first_for(student=request.user, enrollment=enrollment)
+
+
+class ClassroomPlanDefaultApi(APIView):
+    class Serializer(serializers.Serializer):
+        exam_date = serializers.DateField(allow_null=True, help_text="The class's exam; null: none set.")
+        daily_minutes = serializers.IntegerField(
+            min_value=MIN_DAILY_MINUTES, max_value=MAX_DAILY_MINUTES, allow_null=True
+        )
+
+    @extend_schema(
+        responses={200: Serializer, **_ERRORS},
+        operation_id="teacher_classes_plan_defaults_retrieve",
+        description="The class's study-plan defaults (all null when never set).",
+    )
+    def get(self, request, class_id: int):
+        default = classroom_plan_default_get(classroom=self._classroom(request, class_id))
+        data = default or {"exam_date": None, "daily_minutes": None}
+        return Response(self.Serializer(data).data)
+
+    @extend_schema(
+        request=Serializer,
+        responses={200: Serializer, **_ERRORS},
+        operation_id="teacher_classes_plan_defaults_update",
+        description="Set the class's study-plan defaults: the exam date and daily minutes a student enrolling in the "
+        "class starts with. Students keep what they set themselves. (Hint-first is in the class's settings/.)",
+    )
+    def put(self, request, class_id: int):
+        classroom = self._classroom(request, class_id)
+        serializer = self.Serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            default = classroom_plan_default_set(classroom=classroom, set_by=request.user, **serializer.validated_data)
+        except LearningError as error:
+            raise LearningRefused(error) from error
+        return Response(self.Serializer(default).data)
+
+    def _classroom(self, request, class_id: int):
+        if not user_is_teacher(user=request.user):
+            raise PermissionDenied("Only teachers have classes.")
+        classroom = classroom_for_teacher(teacher=request.user, classroom_id=class_id)
+        if classroom is None:
+            raise NotFound("No such class.")
+        return classroom

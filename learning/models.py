@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from curriculum.models import Enrollment, PracticeQuestion, Topic
+from curriculum.models import Chunk, Classroom, Enrollment, PracticeQuestion, Topic
 
 
 class TopicBktParams(models.Model):
@@ -82,6 +82,11 @@ class PracticeSession(models.Model):
     # (a bulk delete that a SET_NULL relation would turn into a row-by-row one), and a session whose
     # item was replaced simply completes no item.
     plan_item_id = models.PositiveBigIntegerField(null=True, blank=True)
+    hint_first = models.BooleanField(
+        default=False,
+        help_text="Hint-first mode as it was when the session started: a wrong first answer gets a hint and "
+        "a second try before the key is shown.",
+    )
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -95,8 +100,11 @@ class SessionQuestion(models.Model):
     session = models.ForeignKey(PracticeSession, on_delete=models.CASCADE, related_name="questions")
     question = models.ForeignKey(PracticeQuestion, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField()
-    options = models.JSONField(help_text="Shown option texts, in order; each text once.")
-    key_option = models.PositiveSmallIntegerField(help_text="Index into options of the keyed answer.")
+    options = models.JSONField(help_text="Shown option texts, in order; each text once. Empty: a free-text question.")
+    key_option = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Index into options of the keyed answer; null for a free-text question."
+    )
+    hint_shown_at = models.DateTimeField(null=True, blank=True, help_text="When a hint was first shown for it.")
 
     class Meta:
         ordering = ["session", "position"]
@@ -105,15 +113,31 @@ class SessionQuestion(models.Model):
             models.UniqueConstraint(fields=["session", "question"], name="session_question_unique"),
         ]
 
+    @property
+    def is_free_text(self) -> bool:
+        return not self.options
+
 
 class PracticeAnswer(models.Model):
     """A graded answer: the evidence of the mastery estimate and of progress over time."""
 
     session_question = models.OneToOneField(SessionQuestion, on_delete=models.CASCADE, related_name="answer")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Grading(models.TextChoices):
+        EXACT = "exact", "Multiple choice, graded exactly"
+        VERIFIED = "verified", "Free text the verifier found supported by the syllabus and on the key"
+        SELF = "self", "Free text the verifier could not confirm, assessed by the student against the key"
+
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
-    chosen_option = models.PositiveSmallIntegerField()
+    chosen_option = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Null for a free-text answer.")
     correct = models.BooleanField()
+    grading = models.CharField(max_length=16, choices=Grading.choices, default=Grading.EXACT)
+    hinted = models.BooleanField(default=False, help_text="A hint was shown before this (first) answer.")
+    retry_option = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Hint-first mode: the second try after a wrong first answer and its hint."
+    )
+    retry_correct = models.BooleanField(null=True, blank=True)
     mastery_before = models.FloatField()
     mastery_after = models.FloatField()
     answered_at = models.DateTimeField()
@@ -141,3 +165,69 @@ class ReviewCard(models.Model):
         ordering = ["due", "id"]
         constraints = [models.UniqueConstraint(fields=["student", "question"], name="review_card_unique")]
         indexes = [models.Index(fields=["student", "due"], name="review_card_due_idx")]
+
+
+class TextAnswer(models.Model):
+    """A typed answer to a free-text question and the verifier's check of it against the syllabus.
+
+    ``verified``: every sentence is supported by the syllabus and the answer covers the key, so it is
+    graded right at once. Otherwise (``unconfirmed`` or ``contradicted``) the student is shown the key
+    and the evidence and assesses the answer themselves: at the verifier's shipped operating point
+    (recall about 1 %) a right paraphrase is rarely confirmed, and a machine "wrong" would be wrong.
+    """
+
+    class Outcome(models.TextChoices):
+        VERIFIED = "verified"
+        UNCONFIRMED = "unconfirmed"
+        CONTRADICTED = "contradicted"
+
+    session_question = models.OneToOneField(SessionQuestion, on_delete=models.CASCADE, related_name="text_answer")
+    text = models.TextField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    score = models.FloatField(help_text="The weakest sentence's probability of support.")
+    key_coverage = models.FloatField(help_text="Share of the key's content words the answer uses.")
+    evidence_chunk_ids = models.JSONField(default=list, help_text="Syllabus chunks that support it (cited).")
+    reasons = models.JSONField(default=list, help_text="Failed deterministic checks, human-readable.")
+    verification_run = models.ForeignKey(
+        "verification.VerificationRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField()
+
+
+class PracticePreference(models.Model):
+    """A student's own practice settings; unset fields follow their class's setting, then the app default."""
+
+    student = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_preference"
+    )
+    hint_first = models.BooleanField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class ClassroomPlanDefault(models.Model):
+    """A teacher's study-plan defaults for a class: the exam date and daily budget a student enrolling in
+    the class starts with. A student may change their own. (Hint-first is the class's setting in
+    ``classrooms.ClassroomSettings``, one switch for the tutor and practice.)"""
+
+    classroom = models.OneToOneField(Classroom, on_delete=models.CASCADE, related_name="plan_default")
+    exam_date = models.DateField(null=True, blank=True)
+    daily_minutes = models.PositiveIntegerField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class GeneratedQuestion(models.Model):
+    """Provenance of a question made from the syllabus (a cloze on a key-term sentence), served only
+    because the verifier found its keyed sentence supported by its passage and no distractor's."""
+
+    class Kind(models.TextChoices):
+        CLOZE = "cloze"
+
+    question = models.OneToOneField(PracticeQuestion, on_delete=models.CASCADE, related_name="generation")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="+")
+    sentence = models.TextField(help_text="The passage sentence the question blanks.")
+    term = models.CharField(max_length=255)
+    key_score = models.FloatField(help_text="Verifier's probability that the keyed sentence is supported.")
+    checker_version = models.CharField(max_length=255)
+    created_at = models.DateTimeField()

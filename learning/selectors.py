@@ -5,15 +5,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from curriculum.models import Curriculum, Enrollment, PracticeQuestion, Topic
+from curriculum.models import Chunk, Classroom, Curriculum, Enrollment, PracticeQuestion, Topic
 
 from . import bkt
-from .models import MasteryState, PlanItem, PracticeAnswer, PracticeSession, ReviewCard, StudyPlan, TopicBktParams
+from .generation import BookPassage
+from .models import (
+    ClassroomPlanDefault,
+    MasteryState,
+    PlanItem,
+    PracticeAnswer,
+    PracticePreference,
+    PracticeSession,
+    ReviewCard,
+    StudyPlan,
+    TopicBktParams,
+)
 from .plan import prerequisites_from_book
+
+# Practice is hint-first only where the student or their class asked for it: a wrong answer then
+# gets a hint and a second try before the key is shown.
+DEFAULT_HINT_FIRST = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,6 +201,85 @@ def _gradable(questions: QuerySet[PracticeQuestion]) -> QuerySet[PracticeQuestio
 
 def gradable_questions(*, topic: Topic) -> QuerySet[PracticeQuestion]:
     return _gradable(PracticeQuestion.objects.filter(topic=topic)).order_by("id")
+
+
+def keyed_question_counts(*, curriculum: Curriculum) -> dict[int, int]:
+    """Keyed (multiple-choice) questions per topic of the curriculum, zero included."""
+    counts = {t.pk: 0 for t in curriculum_topics(curriculum=curriculum)}
+    for topic_id in (
+        PracticeQuestion.objects.filter(topic__unit__curriculum=curriculum, answer_index__isnull=False)
+        .exclude(choices=[])
+        .values_list("topic_id", flat=True)
+    ):
+        counts[topic_id] = counts.get(topic_id, 0) + 1
+    return counts
+
+
+def free_text_questions(*, topic: Topic) -> QuerySet[PracticeQuestion]:
+    """Free-response questions with a model answer (the key a typed answer is checked against)."""
+    return PracticeQuestion.objects.filter(topic=topic, choices=[]).exclude(explanation="").order_by("id")
+
+
+def topic_passages(*, topic: Topic) -> list[Chunk]:
+    """The section's syllabus chunks in reading order: the evidence of its questions and their hints."""
+    return list(
+        Chunk.objects.filter(document__topic=topic).select_related("document").order_by("document_id", "position")
+    )
+
+
+def book_passages(*, curriculum: Curriculum) -> list[BookPassage]:
+    """Every chunk of the curriculum in book order, as question generation reads them."""
+    rows = (
+        Chunk.objects.filter(curriculum=curriculum)
+        .order_by("document__topic__unit__position", "document__topic__position", "document_id", "position")
+        .values_list("id", "document__topic_id", "document__topic__unit__position", "text")
+    )
+    return [
+        BookPassage(chunk_id=chunk_id, topic_id=topic_id, unit_position=unit_position, text=text)
+        for chunk_id, topic_id, unit_position, text in rows
+    ]
+
+
+def classroom_plan_default_get(*, classroom: Classroom) -> ClassroomPlanDefault | None:
+    return ClassroomPlanDefault.objects.filter(classroom=classroom).first()
+
+
+def classroom_for_teacher(*, teacher: AbstractBaseUser, classroom_id: int) -> Classroom | None:
+    """The class if it is this teacher's (staff: any); None otherwise, so another's class is a 404."""
+    classes = Classroom.objects.select_related("curriculum")
+    if not teacher.is_staff:  # type: ignore[attr-defined]
+        classes = classes.filter(teacher=teacher)
+    return classes.filter(pk=classroom_id).first()
+
+
+@dataclass(frozen=True, kw_only=True)
+class HintFirstSetting:
+    hint_first: bool
+    source: str
+    """Where it comes from: ``student`` (their own choice), ``class`` (the teacher's setting) or ``default``."""
+
+
+def hint_first_for(*, student: AbstractBaseUser, enrollment: Enrollment | None = None) -> HintFirstSetting:
+    """The student's own choice, else the hint-first setting of this enrolment's class, else the app's."""
+    own = PracticePreference.objects.filter(student=student).values_list("hint_first", flat=True).first()
+    if own is not None:
+        return HintFirstSetting(hint_first=own, source="student")
+    if enrollment is not None and enrollment.classroom_id is not None:
+        class_setting = _class_hint_first(classroom_id=enrollment.classroom_id)
+        if class_setting is not None:
+            return HintFirstSetting(hint_first=class_setting, source="class")
+    return HintFirstSetting(hint_first=DEFAULT_HINT_FIRST, source="default")
+
+
+def _class_hint_first(*, classroom_id: int) -> bool | None:
+    # The teacher's switch lives with the class's other settings in ``classrooms``, which sits above
+    # learning in the import order: the model is looked up by name (as the tutor's mastery mirror is)
+    # so no code import goes upwards. None: the class saved no settings.
+    try:
+        settings_model = apps.get_model("classrooms", "ClassroomSettings")
+    except LookupError:
+        return None
+    return settings_model.objects.filter(classroom_id=classroom_id).values_list("hint_first", flat=True).first()
 
 
 def question_history(*, student: AbstractBaseUser, question_ids: Sequence[int]) -> dict[int, tuple[int, int, datetime]]:

@@ -23,9 +23,30 @@ urlpatterns = [
         name="practice-session-answer",
     ),
     path(
+        "me/practice-sessions/<int:session_id>/hints/",
+        apis.PracticeHintApi.as_view(),
+        name="practice-session-hint",
+    ),
+    path(
+        "me/practice-sessions/<int:session_id>/text-answers/",
+        apis.PracticeTextAnswerApi.as_view(),
+        name="practice-session-text-answer",
+    ),
+    path(
+        "me/practice-sessions/<int:session_id>/text-answers/assess/",
+        apis.PracticeTextAssessApi.as_view(),
+        name="practice-session-text-assess",
+    ),
+    path(
         "me/practice-sessions/<int:session_id>/finish/",
         apis.PracticeSessionFinishApi.as_view(),
         name="practice-session-finish",
+    ),
+    path("me/practice-preferences/", apis.PracticePreferenceApi.as_view(), name="practice-preferences"),
+    path(
+        "teacher/classes/<int:class_id>/plan-defaults/",
+        apis.ClassroomPlanDefaultApi.as_view(),
+        name="classroom-plan-defaults",
     ),
     path("me/reviews/due/", apis.ReviewDueListApi.as_view(), name="reviews-due"),
     path("me/progress/<slug:slug>/topics/", apis.TopicProgressListApi.as_view(), name="progress-topics"),
