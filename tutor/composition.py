@@ -15,6 +15,8 @@ before the model's own:
   its steps in the order the book gives them;
 * cause and effect ("Why...?", "What causes...?"): sentences that state a cause or a result;
 * example ("Give an example of..."): what the subject is, then sentences that give examples;
+* naming, a definition asked the other way round ("Which term refers to...?", "... is called
+  ____"): the sentence that names what the question describes ("... are called sister taxa");
 * anything else: the sentences that match the question best.
 
 Rules, not a model: a 135M model cannot plan an answer, and rules can be read and tested.
@@ -46,7 +48,7 @@ Omission = Literal["fragment", "lost_context", "repeat", "off_plan"]
 or (in a planned answer) a revision of the model's sentence, a syllabus sentence chosen for the
 draft's words rather than for the question."""
 
-QuestionKind = Literal["definition", "comparison", "process", "cause", "example", "general"]
+QuestionKind = Literal["definition", "naming", "comparison", "process", "cause", "example", "general"]
 
 # --- near-duplicates ---------------------------------------------------------------------------------
 
@@ -147,6 +149,13 @@ _DEFINITION = re.compile(
     + _END,
     re.IGNORECASE,
 )
+# A definition asked the other way round: the description given, the term wanted ("Which term
+# refers to lineages that diverged from the same place?", "... is called ________").
+_NAMING_QUESTION = re.compile(
+    r"\b(?:which|what)\s+(?:term|word|name)\b|\bwhat\s+is\s+the\s+(?:term|name)\s+for\b"
+    r"|\b(?:is|are)\s+(?:called|known\s+as|termed|referred\s+to\s+as)\s*(?:what|_{2,})?\s*[?.]*\s*$",
+    re.IGNORECASE,
+)
 # "What is the function of X" is about X: the words naming the kind of answer go.
 _LEADING = re.compile(
     r"^(?:(?:an?|the|some|one)\s+)?(?:(?:main|primary|basic|key)\s+)?"
@@ -192,6 +201,8 @@ def _shape_of(asked: str) -> QuestionShape:
         return QuestionShape(kind="process", subjects=(_topic_of(asked),))
     if _CAUSE.search(asked):
         return QuestionShape(kind="cause", subjects=(_topic_of(asked),))
+    if _NAMING_QUESTION.search(asked):
+        return QuestionShape(kind="naming", subjects=(_topic_of(asked),))
     match = _DEFINITION.search(asked)
     if match:
         named = next(g for g in match.groups() if g)
@@ -203,7 +214,8 @@ _QUESTION_WORDS = frozenset(
     """why how come what which when where who does do did happen happens occur occurs work works cause causes
     caused effect effects result results step steps stage stages phase phases process describe explain
     outline sequence order reason reasons consequence consequences lead leads affect affects influence
-    statement statements true false correct incorrect best describes term following likely accurate""".split()
+    statement statements true false correct incorrect best describes term following likely accurate
+    refers refer called known name word""".split()
 )
 
 
@@ -238,9 +250,16 @@ class PlannedSentence:
 MIN_SENTENCE_WORDS = 5
 MAX_SENTENCE_WORDS = 45
 # Cross-references into a book the student may not have open: dropped from a quoted sentence.
-_FIGURE_REFERENCE = re.compile(r"\s*\((?:see\s+)?(?:Figure|Table|Fig\.)[^)]*\)", re.IGNORECASE)
+_FIGURE_REFERENCE = re.compile(
+    r"\s*\((?:see\s+)?(?:Figure|Table|Fig\.)[^)]*\)"
+    # the panels of a figure: "sketched the first tree in 1837 (a)", "(b and c)", "(a–d)"
+    r"|(?-i:\s*\([a-h](?:\s*(?:,|and|-|–)\s*[a-h])*\)(?=[\s.,;:]))",
+    re.IGNORECASE,
+)
 _DEFINING_VERB = frozenset("is are was were refers refer means mean describes describe consists".split())
-_NAMING = re.compile(r"\b(?:called|known\s+as|termed|referred\s+to\s+as|defined\s+as|is\s+the\s+name\s+for)\b", re.I)
+_NAMING = re.compile(
+    r"\b(?:called|known\s+as|termed|referred\s+to\s+as|defined\s+as|is\s+the\s+name\s+for|refers?\s+to)\b", re.I
+)
 _EXAMPLE_CUE = re.compile(
     r"\b(?:for\s+example|for\s+instance|such\s+as|e\.g\.|an\s+example|examples?\s+(?:of|include|are)|include|includes|including)\b",
     re.IGNORECASE,
@@ -377,6 +396,7 @@ def _defines(candidate: _Candidate, subject: frozenset[str]) -> bool:
 
 PLAN_SENTENCES: dict[QuestionKind, int] = {
     "definition": 3,
+    "naming": 3,
     "comparison": 3,
     "process": 4,
     "cause": 3,
@@ -448,6 +468,9 @@ def plan_answer(
         plan.take("definition", lambda c: _defines(c, subject))
         plan.take("example", lambda c: bool(_EXAMPLE_CUE.search(c.text)) and _related(c, subject), count=2)
         plan.take("detail", lambda c: _mentions(c, subject), count=plan.limit)
+    elif shape.kind == "naming":
+        # The sentence that gives the description its name: "... are called sister taxa".
+        plan.take("definition", lambda c: bool(_NAMING.search(c.text)) and c.relevance >= MIN_RELEVANCE)
     elif shape.kind == "definition":
         if not plan.take("definition", lambda c: _defines(c, subject)):
             plan.take("definition", lambda c: _mentions(c, subject))

@@ -92,6 +92,14 @@ def test_the_question_decides_the_kind_of_answer_and_its_subject(question, shape
     assert question_shape(question) == shape
 
 
+def test_a_question_giving_a_description_and_asking_its_term_asks_for_a_name():
+    # when
+    shape = question_shape("On a phylogenetic tree, which term refers to lineages that diverged from the same place?")
+
+    # then
+    assert shape == QuestionShape(kind="naming", subjects=("phylogenetic tree lineages diverged place",))
+
+
 def test_a_follow_up_asks_its_kind_of_answer_about_the_question_it_follows():
     # given a follow-up joined to the question before it (condense_question)
     question = "What is acceleration? Give an example."
@@ -157,6 +165,10 @@ def test_a_quoted_sentence_loses_its_figure_reference_and_labels_and_questions_a
     assert (
         quotable("In operant conditioning, organisms learn to associate a behavior and its consequence (Table 6.1).")
         == "In operant conditioning, organisms learn to associate a behavior and its consequence."
+    )
+    assert (
+        quotable("Charles Darwin sketched the first phylogenetic tree in 1837 (a).")
+        == "Charles Darwin sketched the first phylogenetic tree in 1837."
     )
     assert quotable("A car moving east.") is None  # a caption: too short to be a point
     assert quotable("What is operant conditioning?") is None
@@ -247,3 +259,29 @@ def test_the_same_sentence_in_two_overlapping_passages_is_planned_once():
 
     # then
     assert [(p.text, p.passage) for p in plan] == [(shared, 1)]
+
+
+def test_a_naming_question_is_answered_first_by_the_sentence_that_gives_the_name():
+    # given a passage mostly about phylogenetic trees in general
+    passages = [
+        SourcePassage(
+            number=1,
+            text=(
+                "Many phylogenetic trees have a single lineage at the base representing a common ancestor. "
+                "Scientists read a phylogenetic tree like a map of evolutionary history. "
+                "Lineages that diverged from the same branch point are called sister taxa."
+            ),
+        )
+    ]
+
+    # when
+    plan = plan_answer(
+        question="On a phylogenetic tree, which term refers to lineages that diverged from the same place?",
+        passages=passages,
+        budget=4,
+    )
+
+    # then
+    assert plan[0] == PlannedSentence(
+        text="Lineages that diverged from the same branch point are called sister taxa.", passage=1, role="definition"
+    )
