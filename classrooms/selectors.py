@@ -104,7 +104,7 @@ def upload_progress(*, job: IngestionJob) -> UploadProgress:
     """Where an upload's import stands: a running job's progress is read from the cache the worker
     writes it to (the job's row is only written when it ends)."""
     done, total = job.progress_done, job.progress_total
-    if job.status in (IngestionJob.Status.PENDING, IngestionJob.Status.RUNNING):
+    if job.status == IngestionJob.Status.RUNNING:  # a pending job has made no progress, whatever is cached
         live = ingestion_job_progress(job_id=job.pk)
         if live is not None:
             done, total = live

@@ -9,11 +9,13 @@ import time
 
 import pytest
 from celery import Celery
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from classrooms.services import classroom_create_with_syllabus
 from curriculum.indexing.index import EMBED_STEP, drop_curriculum_index
 from curriculum.models import Chunk, IngestionJob
+from curriculum.services import _progress_key
 from tests.config import test_celery_worker as worker_tests
 from tests.factories import TeacherFactory
 
@@ -51,6 +53,7 @@ def test_a_worker_reports_an_uploads_progress_as_it_indexes(worker_queue, settin
         curriculum=classroom.curriculum, created_by=classroom.teacher, kind="upload", filename="field-notes.md"
     )
     job.upload.save(f"{job.pk}.md", ContentFile(_long_notes(60).encode()), save=True)
+    cache.delete(_progress_key(job.pk))  # the test database reuses job ids; the worker's Redis keeps keys
     client = as_user(classroom.teacher)
     url = f"/api/v1/teacher/classes/{classroom.pk}/uploads/{job.pk}/"
     broker = Celery("veritutor-test-client", broker=worker_tests.BROKER_URL, set_as_current=False)
