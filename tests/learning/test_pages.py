@@ -98,3 +98,63 @@ def test_pages_need_enrolment(client):
     client.force_login(UserFactory())
     response = client.get("/learn/chemistry/")
     assert (response.status_code, response["Location"]) == (302, "/")
+
+
+def test_a_typed_answer_the_verifier_cannot_confirm_is_assessed_on_the_page(enrolled_client, monkeypatch):
+    # given a free-response question and a verifier that confirms nothing
+    from tests.learning.fake_verifier import FakeVerifier
+
+    client, _, topic = enrolled_client
+    monkeypatch.setattr("learning.services.verify_sentence", FakeVerifier())
+    PracticeQuestionFactory(
+        topic=topic,
+        stem="Why does water cross by osmosis?",
+        choices=[],
+        answer_index=None,
+        explanation="Water follows solutes.",
+    )
+    client.post(
+        "/learn/biology-2e/plan/",
+        {"exam_date": (timezone.localdate() + timedelta(days=14)).isoformat(), "daily_minutes": "30"},
+    )
+    started = client.post(
+        "/learn/biology-2e/practice/", {"kind": "topic", "topic_id": topic.pk, "question_format": "text"}
+    )
+    session_url = started["Location"]
+
+    # when the student types an answer, sees the book's answer, and grades it right
+    client.post(f"{session_url}answer/", {"position": "0", "text": "It goes where there is more salt."})
+    assess_html = client.get(session_url).content.decode()
+    assessed = client.post(f"{session_url}answer/", {"position": "0", "action": "assess", "correct": "1"})
+    feedback_html = client.get(assessed["Location"]).content.decode()
+
+    # then
+    assert "<p>The book's answer: Water follows solutes.</p>" in assess_html
+    assert 'id="assess-right"' in assess_html
+    assert "Marked right by you." in feedback_html
+
+
+def test_hint_first_on_the_page_gives_a_hint_and_a_second_try(enrolled_client):
+    # given a student who chose hint-first practice
+    client, _, topic = enrolled_client
+    client.post(
+        "/learn/biology-2e/plan/",
+        {"exam_date": (timezone.localdate() + timedelta(days=14)).isoformat(), "daily_minutes": "30"},
+    )
+    client.post("/learn/biology-2e/plan/", {"action": "hint_first", "hint_first": "1"})
+    started = client.post("/learn/biology-2e/practice/", {"kind": "topic", "topic_id": topic.pk})
+    session_url = started["Location"]
+
+    # when they answer the first question wrong
+    wrong = client.post(f"{session_url}answer/", {"position": "0", "option": "1"})
+    retry_html = client.get(wrong["Location"]).content.decode()
+    # and then right
+    right = client.post(f"{session_url}answer/", {"position": "0", "option": "0"})
+    feedback_html = client.get(right["Location"]).content.decode()
+
+    # then the same question comes back with a hint and no key, then the key with the feedback
+    assert "Not quite. Hint (5.2 Passive Transport)" in retry_html
+    assert "Try again" in retry_html
+    assert "Which moves water 0?" in retry_html
+    assert "Right on the second try." in feedback_html
+    assert "The answer is: osmosis" in feedback_html
