@@ -18,6 +18,14 @@ predicted exam readiness rank students whose true mastery is known.
     Then each student gets a plan (exam in 10 days, 30 minutes a day, so not everything fits) and
     follows it, learning at a hidden per-student rate (0.02-0.12 per practice question); the plan's
     predicted readiness is ranked against the true expected exam score after the plan.
+
+(c) Free-text grading and generated questions on the real verifier (``--grading-only``, run by ``main``
+    in a child process on a scratch stack: Biology 2e imported with its real index). A sample of the
+    book's free-response questions is answered with the book's own key (a right answer: how many does
+    the verifier confirm, how many would it call contradicted) and with the key of a question of
+    another chapter (a wrong answer: none may be graded right), through ``learning.free_text``
+    exactly as ``practice_text_answer_submit`` calls it; then clozes are generated for the sections
+    without keyed questions (``practice_questions_generate``) and counted.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from learning import bkt  # noqa: E402 - pure modules, no Django needed
 from learning.plan import QUESTIONS_PER_SESSION, PlanInput, PlanTopic, build_plan  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "learning.md"
+GRADING_RESULTS = ROOT / "bench" / "results" / "learning_grading.md"
 TARGET_MS = 50.0
 TARGET_SPEARMAN = 0.8
 SLIP, GUESS = 0.1, 0.25
@@ -413,6 +422,127 @@ def _cpu_pressure() -> str:
     return f"{float(fields['avg60']):.0f} %"
 
 
+# --- (c) free-text grading and generated questions on the real verifier ---------------------------------
+
+
+def bench_grading(sample: int, seed: int) -> None:
+    from bench.machine import use_scratch_stack
+
+    scratch = use_scratch_stack("veritutor-bench-learning-")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from curriculum.models import Curriculum, PracticeQuestion
+    from curriculum.services import curriculum_import_openstax
+    from learning import free_text
+    from learning.models import GeneratedQuestion
+    from learning.selectors import topic_passages
+    from learning.services import practice_questions_generate
+    from verification.graph.state import EvidencePassage
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    result = curriculum_import_openstax(path=settings.DEMO_SYLLABUS_PATH)
+    import_s = time.perf_counter() - started
+    curriculum = Curriculum.objects.get(pk=result.curriculum_id)
+    print(f"imported Biology 2e in {import_s:.0f} s ({scratch})", flush=True)
+
+    keyed = list(
+        PracticeQuestion.objects.filter(topic__unit__curriculum=curriculum, choices=[])
+        .exclude(explanation="")
+        .select_related("topic__unit")
+        .order_by("id")
+    )
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(keyed, min(sample, len(keyed))), key=lambda q: q.pk)
+
+    def check(question, answer: str) -> tuple[free_text.TextCheck, float]:
+        evidence = [
+            EvidencePassage(chunk_id=c.pk, text=c.text, topic=question.topic.title, module=c.document.source_id)
+            for c in topic_passages(topic=question.topic)
+        ]
+        began = time.perf_counter()
+        result = free_text.check_answer(
+            answer=answer,
+            key=question.explanation,
+            stem=question.stem,
+            curriculum_id=curriculum.pk,
+            evidence=evidence,
+        )
+        return result, (time.perf_counter() - began) * 1000
+
+    right: dict[str, int] = {"verified": 0, "unconfirmed": 0, "contradicted": 0}
+    wrong: dict[str, int] = {"verified": 0, "unconfirmed": 0, "contradicted": 0}
+    latencies = []
+    sentences = []
+    examples: list[str] = []
+    for n, question in enumerate(chosen):
+        outcome, ms = check(question, question.explanation)
+        right[outcome.outcome] += 1
+        latencies.append(ms)
+        sentences.append(len(free_text.answer_sentences(question.explanation)))
+        if outcome.outcome == "contradicted" and len(examples) < 3:
+            examples.append(
+                f"{question.topic.label}: {question.explanation[:160]} ({'; '.join(outcome.reasons)[:160]})"
+            )
+        other = next(q for q in chosen[n + 1 :] + chosen[:n] if q.topic.unit_id != question.topic.unit_id)
+        outcome, ms = check(question, other.explanation)
+        wrong[outcome.outcome] += 1
+        latencies.append(ms)
+        print(f"{n + 1}/{len(chosen)} right {right} wrong {wrong}", flush=True)
+
+    started = time.perf_counter()
+    report = practice_questions_generate(curriculum=curriculum)
+    generate_s = time.perf_counter() - started
+    samples = list(GeneratedQuestion.objects.select_related("question__topic__unit").order_by("id")[:3])
+
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2]
+    p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
+    lines = [
+        "",
+        f"### (c) Free-text grading and generated questions on the real verifier (Biology 2e, seed {seed})",
+        "",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {_commit()}; Biology 2e imported with its index in "
+        f"{import_s:.0f} s on this shared machine; `bench/bench_learning.py --grading-only`",
+        "",
+        f"{len(chosen)} of the book's {len(keyed)} free-response questions with a model answer, drawn at random. "
+        "Each is answered twice through `learning.free_text.check_answer` with the question's section as evidence "
+        "(as `practice_text_answer_submit` does): with the book's own model answer (right), and with the model "
+        "answer of a question of another chapter (wrong).",
+        "",
+        "| answer | verified (graded right) | unconfirmed (student assesses) | contradicted (student assesses) |",
+        "| --- | ---: | ---: | ---: |",
+        f"| the book's model answer (right) | {right['verified']} | {right['unconfirmed']} | {right['contradicted']} |",
+        f"| another chapter's model answer (wrong) | {wrong['verified']} | {wrong['unconfirmed']} "
+        f"| {wrong['contradicted']} |",
+        "",
+        f"Latency of one check (all sentences of the answer, {statistics.mean(sentences):.1f} sentences on average, "
+        f"3 at once): p50 {p50:.0f} ms, p95 {p95:.0f} ms.",
+        "",
+    ]
+    if examples:
+        lines += ["Right answers the checks called contradicted (so a machine 'wrong' would have been wrong):", ""]
+        lines += [f"- {e}" for e in examples]
+        lines += [""]
+    lines += [
+        f"Generated clozes for the sections without keyed questions: {report.key_terms} key terms in the book; "
+        f"{report.candidates} candidates for {report.topics} sections; {report.created} verified and stored, "
+        f"{report.discarded_key_unverified} discarded (keyed sentence not verified), {report.discarded_ambiguous} "
+        f"discarded (a distractor's sentence verified too); {generate_s:.0f} s.",
+        "",
+    ]
+    for row in samples:
+        q = row.question
+        lines.append(f"- {q.topic.label}: {q.stem} ({' / '.join(q.choices)}; key: {q.choices[q.answer_index]})")
+    GRADING_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    GRADING_RESULTS.write_text("\n".join(lines) + "\n")
+    print(f"wrote {GRADING_RESULTS.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=200)
@@ -421,7 +551,13 @@ def main() -> None:
     parser.add_argument(
         "--other-seeds", type=int, nargs="*", default=[2028, 2029], help="Cohorts re-drawn to show the seed spread."
     )
+    parser.add_argument("--grading-only", action="store_true", help="Part (c) only, on a scratch stack.")
+    parser.add_argument("--no-grading", action="store_true", help="Skip part (c) (it imports Biology 2e).")
+    parser.add_argument("--grading-sample", type=int, default=40)
     args = parser.parse_args()
+    if args.grading_only:
+        bench_grading(sample=args.grading_sample, seed=args.seed)
+        return
     load_before = os.getloadavg()[0]
     pressure_before = _cpu_pressure()
 
@@ -542,6 +678,13 @@ def main() -> None:
         "answers are exchangeable), so ranking by the fraction right is the reference: it shows the ceiling that "
         f"the answer noise sets, which no estimator seeing only the answers can beat by much. Cohort part took {cohort_seconds:.0f} s.",
     ]
+    if not args.no_grading:
+        # Its own process: part (b)'s test database and part (c)'s scratch stack are different set-ups.
+        subprocess.run(
+            [sys.executable, __file__, "--grading-only", "--grading-sample", str(args.grading_sample)], check=True
+        )
+    if GRADING_RESULTS.exists():
+        lines += GRADING_RESULTS.read_text().splitlines()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")

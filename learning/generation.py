@@ -19,6 +19,8 @@ OPTIONS = 4
 MIN_SENTENCE_CHARS = 40
 MAX_SENTENCE_CHARS = 300
 MAX_TERM_WORDS = 4
+# A book with this many glossary entries has a glossary: its terms are the key terms.
+MIN_GLOSSARY = 20
 
 _GLOSSARY_LINE = re.compile(r"^\**(?P<term>[A-Za-z][\w' -]{1,60}?)\**\s*:\s+(?P<meaning>\S.{10,})$")
 _DEFINITION = re.compile(
@@ -66,18 +68,23 @@ class Cloze:
 
 
 def key_terms(passages: Sequence[BookPassage]) -> list[KeyTerm]:
-    """The book's key terms, each once (first place it is defined), in book order."""
-    found: dict[str, KeyTerm] = {}
+    """The book's key terms, each once (first place it is defined), in book order: its glossary when it
+    has one (a definition-shaped sentence, "Although creativity is ...", is too loose a signal beside
+    it), else the subjects of its definitions."""
+    glossary: dict[str, KeyTerm] = {}
+    defined: dict[str, KeyTerm] = {}
     for passage in passages:
         for line in passage.text.splitlines():
-            glossary = _GLOSSARY_LINE.match(line.strip())
-            if glossary:
-                _add(found, glossary.group("term"), passage.unit_position)
+            entry = _GLOSSARY_LINE.match(line.strip())
+            if entry:
+                _add(glossary, entry.group("term"), passage.unit_position)
         for sentence in sentences(passage.text):
             definition = _DEFINITION.match(sentence)
             if definition:
-                _add(found, definition.group("term"), passage.unit_position)
-    return list(found.values())
+                _add(defined, definition.group("term"), passage.unit_position)
+    if len(glossary) >= MIN_GLOSSARY:
+        return list(glossary.values())
+    return list({**defined, **glossary}.values())
 
 
 def _add(found: dict[str, KeyTerm], term: str, unit_position: int) -> None:
@@ -100,6 +107,7 @@ def clozes(
     used: set[tuple[int, str]] = set()
     # Longer terms first: "cell membrane" is the key of a sentence about cell membranes, not "cell".
     by_length = sorted(terms, key=lambda t: (-len(t.term), t.term))
+    patterns = {t.term: term_pattern(t.term) for t in terms}  # a book has a thousand terms or more
     for passage in passages:
         if passage.topic_id not in topic_ids:
             continue
@@ -108,11 +116,15 @@ def clozes(
                 break
             if not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS or ":" in sentence[:40]:
                 continue
+            lowered = sentence.lower()
+            used_here = [t for t in terms if t.term in lowered and patterns[t.term].search(lowered)]
             for term in by_length:
-                matches = list(term_pattern(term.term).finditer(sentence))
+                if term.term not in lowered:
+                    continue
+                matches = list(patterns[term.term].finditer(sentence))
                 if len(matches) != 1 or (passage.topic_id, term.term) in used:
                     continue
-                distractors = _distractors(term, terms, sentence, passage.unit_position)
+                distractors = _distractors(term, terms, {t.term for t in used_here}, passage.unit_position, sentence)
                 if len(distractors) < OPTIONS - 1:
                     continue
                 cloze = _cloze(passage, sentence, matches[0], term.term, distractors)
@@ -123,18 +135,21 @@ def clozes(
     return out
 
 
-def _distractors(key: KeyTerm, terms: Sequence[KeyTerm], sentence: str, unit_position: int) -> list[str]:
-    lowered = sentence.lower()
+def _distractors(
+    key: KeyTerm, terms: Sequence[KeyTerm], in_sentence: set[str], unit_position: int, sentence: str
+) -> list[str]:
     candidates = [
         t
         for t in terms
-        if t.term != key.term
-        and t.term not in key.term
-        and key.term not in t.term
-        and not term_pattern(t.term).search(lowered)
+        if t.term != key.term and t.term not in key.term and key.term not in t.term and t.term not in in_sentence
     ]
-    # Nearest chapter first, then the term's own place in the book: stable, reproducible.
-    candidates.sort(key=lambda t: (abs(t.unit_position - unit_position), t.unit_position, t.term))
+
+    # Nearest chapter first; within a chapter an order drawn from the sentence's hash, so questions of
+    # one chapter do not all share the alphabet's first terms (reproducible all the same).
+    def order(t: KeyTerm) -> tuple[int, str]:
+        return (abs(t.unit_position - unit_position), hashlib.sha1(f"{sentence}|{t.term}".encode()).hexdigest())
+
+    candidates.sort(key=order)
     return [t.term for t in candidates[: OPTIONS - 1]]
 
 
