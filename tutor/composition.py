@@ -253,7 +253,8 @@ MAX_SENTENCE_WORDS = 45
 _FIGURE_REFERENCE = re.compile(
     r"\s*\((?:see\s+)?(?:Figure|Table|Fig\.)[^)]*\)"
     # the panels of a figure: "sketched the first tree in 1837 (a)", "(b and c)", "(a–d)"
-    r"|(?-i:\s*\([a-h](?:\s*(?:,|and|-|–)\s*[a-h])*\)(?=[\s.,;:]))",
+    r"|(?-i:\s*\([a-h](?:\s*(?:,|and|-|–)\s*[a-h])*\)(?=[\s.,;:]))"
+    r"|\s*\((?:left|right|top|bottom|inset|center|middle)\)(?=[\s.,;:])",
     re.IGNORECASE,
 )
 _DEFINING_VERB = frozenset("is are was were refers refer means mean describes describe consists".split())
@@ -297,7 +298,12 @@ _NARRATION = re.compile(
     r"^(?:now\s+|next\s+|first\s+|finally\s+)?(?:we|let'?s|let\s+us|you)\s+(?:will\s+|can\s+|now\s+|have\s+|shall\s+)?"
     r"(?:turn|look|consider|examine|discuss|explore|return|begin|start|see|saw|seen|learn|learned|study|focus|review)\b"
     r"|\b(?:in|this)\s+(?:this\s+)?(?:section|chapter|module|unit)\b"
-    r"|\bthe\s+(?:first|second|third|fourth|next|other|last)\s+(?:type|kind|form|example|step)\s+of\b",
+    r"|\bthe\s+(?:first|second|third|fourth|next|other|last)\s+(?:type|kind|form|example|step)\s+of\b"
+    # "In the equation below", "... as follows the following:": what is below is not in the answer
+    r"|\b(?:equations?|reactions?|examples?|lists?|steps?|formulas?)\s+(?:below|above)\b|\bthe\s+following\s*[:.]"
+    # a figure link the importer dropped: "the amoeba, shown in, ..."
+    r"|\b(?:shown|seen|illustrated|depicted|see)\s+in\s*[,.;)]"
+    r"|^(?:finally|lastly)\b",
     re.IGNORECASE,
 )
 

@@ -140,6 +140,20 @@ def test_the_book_narrating_its_own_course_leans_on_lost_context():
     assert narrates("Operant conditioning is a type of associative learning.") is False
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "In the equation below, the reaction includes two hydrogen peroxide molecules and two water molecules.",
+        "In some organisms such as the amoeba, shown in, wastes are excreted by exocytosis.",
+        "Finally, broad-spectrum antimicrobials may be selected when a narrow-spectrum drug fails.",
+    ],
+)
+def test_a_sentence_pointing_at_what_is_below_or_at_a_lost_figure_or_ending_a_list_is_not_quoted(sentence):
+    # then
+    assert quotable(sentence) is None
+    assert composition_omission(sentence, shown=[]) == "lost_context"
+
+
 def test_a_sentence_saying_what_was_shown_again_is_a_repeat():
     sentence = "Organisms learn to associate a behavior and its consequence in operant conditioning."
     assert composition_omission(sentence, shown=SHOWN) == "repeat"
@@ -169,6 +183,10 @@ def test_a_quoted_sentence_loses_its_figure_reference_and_labels_and_questions_a
     assert (
         quotable("Charles Darwin sketched the first phylogenetic tree in 1837 (a).")
         == "Charles Darwin sketched the first phylogenetic tree in 1837."
+    )
+    assert (
+        quotable("The light-dependent reactions (left) convert light energy into chemical energy.")
+        == "The light-dependent reactions convert light energy into chemical energy."
     )
     assert quotable("A car moving east.") is None  # a caption: too short to be a point
     assert quotable("What is operant conditioning?") is None
