@@ -26,6 +26,7 @@ _GLOSSARY_LINE = re.compile(r"^\**(?P<term>[A-Za-z][\w' -]{1,60}?)\**\s*:\s+(?P<
 _DEFINITION = re.compile(
     r"^(?:An? |The )?(?P<term>[A-Z]?[a-z][a-z-]+(?: [a-z][a-z-]+){0,2}) (?:is|are|refers to) (?:the |an? )?\w"
 )
+_FIGURE_CAPTION = re.compile(r"^\(|\([a-d]\)")
 # Sentence subjects that are not terms.
 _NOT_TERMS = frozenset(
     "it this that these those there here they he she we you which what who one each some many most all "
@@ -116,11 +117,13 @@ def clozes(
                 break
             if not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS or ":" in sentence[:40]:
                 continue
+            if _FIGURE_CAPTION.search(sentence):
+                continue  # "(a) ... (b) ...": a figure's caption, unreadable without the figure
             lowered = sentence.lower()
             used_here = [t for t in terms if t.term in lowered and patterns[t.term].search(lowered)]
             for term in by_length:
-                if term.term not in lowered:
-                    continue
+                if term.term not in lowered or any(term.term in t.term and term.term != t.term for t in used_here):
+                    continue  # absent, or part of a longer term there ("plasma" in "plasma membrane")
                 matches = list(patterns[term.term].finditer(sentence))
                 if len(matches) != 1 or (passage.topic_id, term.term) in used:
                     continue
