@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from curriculum.models import Chunk, Curriculum
-from curriculum.selectors import chunk_map, curriculum_can_study
+from curriculum.selectors import chunk_map, curriculum_can_study, unsupported_policy_for
 from llm.errors import LLMError, LLMRequestError, LLMUnavailableError
 from verification.graph.state import EvidencePassage
 from verification.pipeline import OrderedVerifier, SentenceVerdict
@@ -82,6 +82,9 @@ class _Prepared:
     message: Message
     curriculum: Curriculum
     history: list[Turn]
+    unsupported_policy: str
+    """How this student is shown a sentence the verifier could not support: their class's setting, else
+    the curriculum's (``curriculum.selectors.unsupported_policy_for``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,7 +98,9 @@ class AnswerOutcome:
     error_message: str = ""
     """The same, safe to show to the student."""
     curriculum: Curriculum
-    """Whose policy decided the delivery of failed sentences."""
+    """The curriculum answered from (its verification runs are recorded under it)."""
+    unsupported_policy: str
+    """The policy that decided the delivery of failed sentences (the class's, else the curriculum's)."""
     verdicts: list[SentenceVerdict]
     """Every verified sentence, in order."""
     kept_back: dict[int, Omission]
@@ -156,7 +161,14 @@ async def _answer(prepared: _Prepared, *, on_event: EventSink, verify: bool | No
         Accepted(message_id=message.pk, conversation_id=message.conversation_id, client_msg_id=message.client_msg_id)
     )
     verify = settings.TUTOR_VERIFY_ANSWERS if verify is None else verify
-    run = _AnswerRun(message=message, curriculum=curriculum, history=prepared.history, on_event=on_event, verify=verify)
+    run = _AnswerRun(
+        message=message,
+        curriculum=curriculum,
+        history=prepared.history,
+        unsupported_policy=prepared.unsupported_policy,
+        on_event=on_event,
+        verify=verify,
+    )
     try:
         await run.execute()
     except asyncio.CancelledError:
@@ -199,10 +211,18 @@ class _AnswerRun:
     """One answer in flight: drives the answer graph and the ordered verifier side by side."""
 
     def __init__(
-        self, *, message: Message, curriculum: Curriculum, history: list[Turn], on_event: EventSink, verify: bool
+        self,
+        *,
+        message: Message,
+        curriculum: Curriculum,
+        history: list[Turn],
+        unsupported_policy: str,
+        on_event: EventSink,
+        verify: bool,
     ) -> None:
         self.message = message
         self.curriculum = curriculum
+        self.unsupported_policy = unsupported_policy
         self.history = history
         self.on_event = on_event
         self.verify = verify
@@ -288,9 +308,7 @@ class _AnswerRun:
             if omission is not None:
                 # True and cited, but no use where it would land (tutor/composition.py): kept, not shown.
                 self.kept_back[verdict.index] = omission
-            delivery = sentence_delivery(
-                verdict, kept_back=omission is not None, policy=self.curriculum.unsupported_policy
-            )
+            delivery = sentence_delivery(verdict, kept_back=omission is not None, policy=self.unsupported_policy)
             if delivery == AnswerSentence.Delivery.RELEASED:
                 released_texts.append(verdict.text)
                 self._mark("first_released_sentence")
@@ -316,6 +334,7 @@ class _AnswerRun:
             error_code=error_code,
             error_message=error_message,
             curriculum=self.curriculum,
+            unsupported_policy=self.unsupported_policy,
             verdicts=list(self.verdicts),
             kept_back=dict(self.kept_back),
             unverified=list(self.unverified),
@@ -394,7 +413,12 @@ def _message_create(
                 message="This message was already sent; fetch its answer by client_msg_id.",
             ) from exc
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
-    return _Prepared(message=message, curriculum=curriculum, history=_history(message))
+    return _Prepared(
+        message=message,
+        curriculum=curriculum,
+        history=_history(message),
+        unsupported_policy=unsupported_policy_for(student=student, curriculum=curriculum),
+    )
 
 
 @sync_to_async
@@ -411,7 +435,13 @@ def _message_reset(*, student: AbstractBaseUser, message_id: int) -> _Prepared:
         message.status, message.error_code, message.error_message, message.answer = Message.Status.STREAMING, "", "", ""
         message.started_at = timezone.now()
         message.save(update_fields=["status", "error_code", "error_message", "answer", "started_at"])
-    return _Prepared(message=message, curriculum=message.conversation.curriculum, history=_history(message))
+    curriculum = message.conversation.curriculum
+    return _Prepared(
+        message=message,
+        curriculum=curriculum,
+        history=_history(message),
+        unsupported_policy=unsupported_policy_for(student=student, curriculum=curriculum),
+    )
 
 
 def _history(message: Message) -> list[Turn]:
@@ -431,9 +461,7 @@ def _message_finish(*, message: Message, outcome: AnswerOutcome) -> None:
         cited += [outcome.passages[n] for s in outcome.unverified for n in s.markers if n in outcome.passages]
         chunks = {**outcome.chunks, **chunk_map(chunk_ids={c.chunk_id for c in cited} - outcome.chunks.keys())}
         for v in outcome.verdicts:
-            delivery = sentence_delivery(
-                v, kept_back=v.index in outcome.kept_back, policy=outcome.curriculum.unsupported_policy
-            )
+            delivery = sentence_delivery(v, kept_back=v.index in outcome.kept_back, policy=outcome.unsupported_policy)
             rows.append(
                 AnswerSentence(
                     message=message,

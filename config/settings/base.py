@@ -172,6 +172,11 @@ TUTOR_MAX_ANSWER_TOKENS = env.int("TUTOR_MAX_ANSWER_TOKENS", default=220)
 # (a restart or crash mid-answer): it is shown as failed ("interrupted") and can be retried. Far
 # above any real answer (a few seconds to a minute), so a slow one is never cut off.
 TUTOR_ANSWER_INTERRUPTED_AFTER_S = env.int("TUTOR_ANSWER_INTERRUPTED_AFTER_S", default=600)
+# How an answer is composed (tutor/graph/nodes.composition_mode): "plan" drafts the answer plan's
+# syllabus sentences first, then the model's (the embedded model's own sentences rarely verify);
+# "draft" has the model write the explanation (a server model). Empty: plan on the embedded model,
+# draft on a server.
+TUTOR_COMPOSITION = env("TUTOR_COMPOSITION", default="")
 # How a failed sentence is revised (verification/revision.py): "extract" (the best-ranked syllabus
 # sentence on the same subject replaces it, no LLM call), "select" (the LLM picks one of the ranked
 # candidates) or "rewrite" (the LLM rewrites it from the evidence). The embedded SmolLM2-135M picked

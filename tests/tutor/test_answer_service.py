@@ -137,6 +137,34 @@ async def test_mark_policy_shows_failed_sentence_marked(enrolled, use_chat_clien
     assert not [e for e in events if isinstance(e, SentenceReleased)]
 
 
+async def test_a_class_policy_decides_for_its_students(
+    use_chat_client, use_scorer, rewrite_revisions, imported_mini_book
+):
+    # given a curriculum that withholds failed sentences and a class on it whose teacher chose to mark them
+    from classrooms.services import classroom_create, classroom_join, classroom_settings_update
+    from tests.factories import TeacherFactory
+
+    def arrange():
+        classroom = classroom_create(teacher=TeacherFactory(), curriculum=imported_mini_book, name="Physics 1")
+        classroom_settings_update(classroom=classroom, unsupported_policy="mark")
+        student = UserFactory()
+        classroom_join(student=student, code=classroom.join_code.code)
+        return student
+
+    student = await sync_to_async(arrange)()
+    use_chat_client(ScriptedChatClient(answer=UNSUPPORTED, revision="Galileo measured it in Pisa."))
+    use_scorer(LexicalScorer())
+
+    # when a student of the class asks
+    message, events = await _ask(student, imported_mini_book)
+
+    # then the failed sentence is shown to them marked, and saved as marked
+    (flagged,) = [e for e in events if isinstance(e, SentenceFlagged)]
+    assert flagged.text == "Galileo measured it in Pisa."
+    delivery = await sync_to_async(AnswerSentence.objects.get)(message=message, index=0)
+    assert delivery.delivery == "marked"
+
+
 async def test_number_mismatch_is_flagged_as_contradicted(enrolled, use_chat_client, use_scorer, rewrite_revisions):
     # given
     student, curriculum = enrolled

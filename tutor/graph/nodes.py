@@ -110,7 +110,7 @@ def composition_mode() -> str:
     """ "plan": the answer plan's syllabus sentences come first, then the model's (on the embedded
     model, whose own sentences rarely verify); "draft": the model's sentences only (a server model
     that can write the explanation). ``TUTOR_COMPOSITION`` overrides the default."""
-    configured = getattr(settings, "TUTOR_COMPOSITION", "")
+    configured = settings.TUTOR_COMPOSITION
     return configured or ("plan" if settings.LLM_BACKEND == "embedded" else "draft")
 
 
