@@ -215,7 +215,9 @@ class DocumentUploadApi(APIView):
     def post(self, request, slug: str):
         curriculum = _curriculum_or_404(slug)
         if not curriculum_can_edit(user=request.user, curriculum=curriculum):
-            raise PermissionDenied("Only staff or a teacher of this curriculum may upload documents.")
+            raise PermissionDenied(
+                "Only staff or the teacher who owns this syllabus may upload to it; a shared book takes no uploads."
+            )
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]

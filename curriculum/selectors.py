@@ -85,14 +85,24 @@ def curriculum_can_study(*, user: AbstractBaseUser | AnonymousUser, curriculum: 
 
 
 def curriculum_can_edit(*, user: AbstractBaseUser | AnonymousUser, curriculum: Curriculum) -> bool:
-    """Uploads: staff, the curriculum's owner, or a teacher with a class on it."""
+    """Uploads (new text in the syllabus): staff, or the teacher who owns it. A catalogue book is shared
+    by every class on it, so a teacher with a class on one may not change it for the others' students;
+    their own material goes into a syllabus of their own."""
     if not user.is_authenticated:
         return False
     if user.is_staff:  # type: ignore[union-attr]
         return True
-    if not user_is_teacher(user=user):
+    return curriculum.owner_id is not None and curriculum.owner_id == user.pk and user_is_teacher(user=user)
+
+
+def curriculum_can_teach(*, user: AbstractBaseUser | AnonymousUser, curriculum: Curriculum) -> bool:
+    """Teacher tools that read the syllabus without changing it (batch verification): staff, its owner,
+    or a teacher with a class on it."""
+    if curriculum_can_edit(user=user, curriculum=curriculum):
+        return True
+    if not user.is_authenticated or not user_is_teacher(user=user):
         return False
-    return curriculum.owner_id == user.pk or Classroom.objects.filter(teacher=user, curriculum=curriculum).exists()
+    return Classroom.objects.filter(teacher=user, curriculum=curriculum).exists()
 
 
 def unit_list(*, curriculum: Curriculum) -> QuerySet[Unit]:

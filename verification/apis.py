@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from curriculum.selectors import curriculum_can_edit, curriculum_get
+from curriculum.selectors import curriculum_can_teach, curriculum_get
 
 from .selectors import OperatingPoint, verification_record_list, verification_run_get, verifier_operating_point
 from .services import MAX_BATCH_CLAIMS, BatchInputError, verification_batch_create
@@ -28,7 +28,7 @@ class VerificationBatchCreateApi(APIView):
         curriculum = curriculum_get(slug=slug)
         if curriculum is None:
             raise NotFound(f"No curriculum '{slug}'.")
-        if not curriculum_can_edit(user=request.user, curriculum=curriculum):
+        if not curriculum_can_teach(user=request.user, curriculum=curriculum):
             raise PermissionDenied("Only staff or a teacher of this curriculum may run batch verification.")
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

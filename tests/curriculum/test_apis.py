@@ -10,6 +10,7 @@ from tests.factories import (
     CurriculumFactory,
     EnrollmentFactory,
     SyllabusDocumentFactory,
+    TeacherFactory,
     TopicFactory,
     UnitFactory,
     UserFactory,
@@ -145,9 +146,8 @@ def test_students_cannot_upload(api_client, imported_mini_book):
 
 
 def test_teacher_upload_runs_as_a_job_with_progress(api_client, imported_mini_book):
-    # given a teacher of a class on this curriculum
-    classroom = ClassroomFactory(curriculum=imported_mini_book)
-    _auth(api_client, classroom.teacher)
+    # given the teacher who owns this syllabus
+    _auth(api_client, _owner(imported_mini_book))
     content = b"# Optics\n\n## Lenses\n\nA convex lens converges light rays to a focal point.\n"
 
     # when (Celery runs eagerly in tests, after the request's transaction commits)
@@ -165,8 +165,7 @@ def test_teacher_upload_runs_as_a_job_with_progress(api_client, imported_mini_bo
 
 def test_broken_upload_fails_the_job_with_a_clear_error(api_client, imported_mini_book):
     # given
-    classroom = ClassroomFactory(curriculum=imported_mini_book)
-    _auth(api_client, classroom.teacher)
+    _auth(api_client, _owner(imported_mini_book))
 
     # when
     accepted = api_client.post(
@@ -182,14 +181,38 @@ def test_broken_upload_fails_the_job_with_a_clear_error(api_client, imported_min
 
 
 def test_wrong_file_type_is_refused_at_upload(api_client, imported_mini_book):
-    classroom = ClassroomFactory(curriculum=imported_mini_book)
-    _auth(api_client, classroom.teacher)
+    _auth(api_client, _owner(imported_mini_book))
     response = api_client.post(
         "/api/v1/curricula/mini-physics/documents/", {"file": _upload("virus.exe", b"MZ")}, format="multipart"
     )
     assert response.status_code == 400
     assert "virus.exe: has an unsupported type" in response.json()["error"]["details"]["file"][0]
     assert IngestionJob.objects.count() == 0
+
+
+def test_a_teacher_with_a_class_on_a_shared_book_cannot_upload_to_it(api_client, imported_mini_book):
+    # given a catalogue book (no owner) and a teacher with a class on it
+    classroom = ClassroomFactory(curriculum=imported_mini_book)
+    _auth(api_client, classroom.teacher)
+    topics_before = Topic.objects.filter(unit__curriculum=imported_mini_book).count()
+
+    # when they upload a document to it
+    response = api_client.post(
+        "/api/v1/curricula/mini-physics/documents/", {"file": _upload("notes.md", b"# A\n\ntext")}, format="multipart"
+    )
+
+    # then it is refused and the book every other class shares is unchanged
+    assert response.status_code == 403
+    assert IngestionJob.objects.count() == 0
+    assert Topic.objects.filter(unit__curriculum=imported_mini_book).count() == topics_before
+
+
+def _owner(curriculum):
+    """The syllabus made a teacher's own (uploads go only to a syllabus its teacher owns)."""
+    teacher = TeacherFactory()
+    curriculum.owner = teacher
+    curriculum.save(update_fields=["owner"])
+    return teacher
 
 
 def _upload(name: str, content: bytes):
@@ -201,8 +224,7 @@ def _upload(name: str, content: bytes):
 def test_oversized_upload_is_refused_with_the_limit(api_client, imported_mini_book, settings):
     # given
     settings.MAX_UPLOAD_BYTES = 100_000
-    classroom = ClassroomFactory(curriculum=imported_mini_book)
-    _auth(api_client, classroom.teacher)
+    _auth(api_client, _owner(imported_mini_book))
 
     # when
     response = api_client.post(

@@ -17,7 +17,7 @@ from curriculum.importers.uploads import check_upload
 from curriculum.indexing.index import drop_curriculum_index, indexed_chunk_ids
 from curriculum.models import Chunk, Curriculum, IngestionJob, SyllabusDocument, Topic, Unit
 from curriculum.services import curriculum_import_openstax, curriculum_import_upload
-from tests.factories import ClassroomFactory, CurriculumFactory
+from tests.factories import CurriculumFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,8 +73,11 @@ def _nothing_saved(*, units: int = 0, topics: int = 0) -> None:
 
 
 def _teacher_client(api_client, curriculum):
-    classroom = ClassroomFactory(curriculum=curriculum)
-    token, _ = Token.objects.get_or_create(user=classroom.teacher)
+    """Authenticated as the teacher who owns `curriculum` (only an owner uploads to a syllabus)."""
+    teacher = TeacherFactory()
+    curriculum.owner = teacher
+    curriculum.save(update_fields=["owner"])
+    token, _ = Token.objects.get_or_create(user=teacher)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return api_client
 
