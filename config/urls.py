@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("verification.urls")),
     path("", include("learning.urls")),
     path("", include("classrooms.urls")),
+    path("", include("accounts.urls")),
 ]
 
 urlpatterns = [

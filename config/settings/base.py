@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "learning",
     "tutor",
     "classrooms",
+    "accounts",
     "frontend",
 ]
 
