@@ -74,7 +74,7 @@ lint:
 	$(VENV)/bin/ruff format --check .
 
 typecheck:
-	$(VENV)/bin/mypy curriculum tutor verification learning classrooms llm config deploy
+	$(VENV)/bin/mypy curriculum tutor verification learning classrooms accounts llm config deploy
 
 bench: setup
 	nice -n 5 $(PY) bench/run_all.py
