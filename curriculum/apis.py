@@ -1,6 +1,7 @@
 """REST endpoints for curricula: thin — parse, call one selector or service, format."""
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -16,7 +17,7 @@ from .selectors import (
     chunk_get,
     curriculum_can_edit,
     curriculum_can_study,
-    curriculum_get,
+    curriculum_get_for_user,
     curriculum_list,
     ingestion_job_get,
     topic_get,
@@ -30,11 +31,17 @@ MAX_SEARCH_K = 20  # more passages than a student can read; also bounds the work
 MAX_QUERY_CHARS = 1000
 
 
-def _curriculum_or_404(slug: str) -> Curriculum:
-    curriculum = curriculum_get(slug=slug)
+def _curriculum_or_404(slug: str, user: AbstractBaseUser | AnonymousUser) -> Curriculum:
+    """A teacher's own syllabus is as absent as an unknown slug to everyone who may not study it."""
+    curriculum = curriculum_get_for_user(user=user, slug=slug)
     if curriculum is None:
         raise NotFound(f"No curriculum '{slug}'.")
     return curriculum
+
+
+def _hidden_from(user: AbstractBaseUser | AnonymousUser, curriculum: Curriculum) -> bool:
+    """True for a teacher's own syllabus that this user may not study (its units and topics 404 too)."""
+    return curriculum.owner_id is not None and not curriculum_can_study(user=user, curriculum=curriculum)
 
 
 class CurriculumListApi(APIView):
@@ -73,7 +80,7 @@ class CurriculumDetailApi(APIView):
 
     @extend_schema(responses=OutputSerializer, operation_id="curricula_retrieve")
     def get(self, request, slug: str):
-        curriculum = _curriculum_or_404(slug)
+        curriculum = _curriculum_or_404(slug, request.user)
         data = {
             "slug": curriculum.slug,
             "title": curriculum.title,
@@ -104,7 +111,7 @@ class UnitDetailApi(APIView):
     @extend_schema(responses=OutputSerializer, operation_id="units_retrieve")
     def get(self, request, unit_id: int):
         unit = unit_get(unit_id=unit_id)
-        if unit is None:
+        if unit is None or _hidden_from(request.user, unit.curriculum):
             raise NotFound("No such unit.")
         data = {
             "id": unit.pk,
@@ -133,7 +140,7 @@ class TopicDetailApi(APIView):
     @extend_schema(responses=OutputSerializer, operation_id="topics_retrieve")
     def get(self, request, topic_id: int):
         topic = topic_get(topic_id=topic_id)
-        if topic is None:
+        if topic is None or _hidden_from(request.user, topic.unit.curriculum):
             raise NotFound("No such topic.")
         return Response(self.OutputSerializer(topic).data)
 
@@ -158,7 +165,7 @@ class CurriculumSearchApi(APIView):
         operation_id="curricula_search",
     )
     def get(self, request, slug: str):
-        curriculum = _curriculum_or_404(slug)
+        curriculum = _curriculum_or_404(slug, request.user)
         if not curriculum_can_study(user=request.user, curriculum=curriculum):
             raise PermissionDenied("You are not enrolled in this curriculum.")
         params = self.InputSerializer(data=request.query_params)
@@ -213,7 +220,7 @@ class DocumentUploadApi(APIView):
         operation_id="documents_upload",
     )
     def post(self, request, slug: str):
-        curriculum = _curriculum_or_404(slug)
+        curriculum = _curriculum_or_404(slug, request.user)
         if not curriculum_can_edit(user=request.user, curriculum=curriculum):
             raise PermissionDenied(
                 "Only staff or the teacher who owns this syllabus may upload to it; a shared book takes no uploads."

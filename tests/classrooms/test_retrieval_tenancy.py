@@ -104,11 +104,12 @@ def test_only_the_owner_and_their_students_search_the_own_syllabus(tenants, api_
     # when they search A's syllabus over the API
     response = client.get(f"/api/v1/curricula/{tenants['own'].slug}/search/", {"q": QUERY, "k": 3})
 
-    # then only A and A's students get its passages; the others get no text of it at all
+    # then only A and A's students get its passages; to the others it does not exist (404, as an
+    # unknown slug), and they get no text of it at all
     if allowed:
         assert (response.status_code, response.json()[0]["label"]) == (200, "Noetherian rings")
     else:
-        assert response.status_code == 403
+        assert response.status_code == 404
         assert "Noetherian" not in response.content.decode()
 
 

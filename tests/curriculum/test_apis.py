@@ -237,3 +237,26 @@ def test_oversized_upload_is_refused_with_the_limit(api_client, imported_mini_bo
     assert response.status_code == 400
     assert response.json()["error"]["details"]["file"] == ["big.md: is 0.2 MB; the limit is 0.1 MB"]
     assert IngestionJob.objects.count() == 0
+
+
+def test_a_teachers_own_syllabus_is_absent_to_others_and_present_to_its_owner(api_client, imported_mini_book):
+    # given the mini book made a teacher's own syllabus, one of its units and topics, and another teacher
+    owner = _owner(imported_mini_book)
+    unit = imported_mini_book.units.order_by("position").first()
+    topic = unit.topics.order_by("position").first()
+    paths = [
+        "/api/v1/curricula/mini-physics/",
+        f"/api/v1/units/{unit.pk}/",
+        f"/api/v1/topics/{topic.pk}/",
+        "/api/v1/curricula/mini-physics/search/?q=speed",
+    ]
+
+    # when the other teacher and then the owner read each
+    _auth(api_client, TeacherFactory())
+    others = [api_client.get(path).status_code for path in paths]
+    _auth(api_client, owner)
+    owners = [api_client.get(path).status_code for path in paths]
+
+    # then it does not exist for the other teacher, and it does for its owner
+    assert others == [404, 404, 404, 404]
+    assert owners == [200, 200, 200, 200]
