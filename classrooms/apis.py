@@ -20,6 +20,8 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from config.api_errors import ErrorResponseSerializer
+from curriculum.importers.errors import SyllabusImportError
+from curriculum.importers.uploads import check_upload_size
 from curriculum.models import Classroom
 from curriculum.selectors import curriculum_get, curriculum_get_for_user, user_is_teacher
 from tutor.models import AnswerSentence, SentenceReview
@@ -275,6 +277,10 @@ class UploadListCreateApi(TeacherApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
+        try:
+            check_upload_size(filename=upload.name, size=upload.size)
+        except SyllabusImportError as exc:
+            raise ClassroomRefused(ClassroomError(code="invalid_file", message=str(exc))) from exc
         try:
             job = classroom_upload_create(
                 teacher=request.user, classroom=classroom, filename=upload.name, content=upload.read()

@@ -1,6 +1,5 @@
 """REST endpoints for curricula: thin — parse, call one selector or service, format."""
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .importers.errors import SyllabusImportError
+from .importers.uploads import check_upload_size
 from .models import Curriculum
 from .retrieval import search_chunks
 from .selectors import (
@@ -228,11 +228,8 @@ class DocumentUploadApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        if upload.size > settings.MAX_UPLOAD_BYTES:
-            # Refused before the file is read into memory (Django has spooled it to disk).
-            problem = f"is {upload.size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB"
-            raise ValidationError({"file": [str(SyllabusImportError(filename=upload.name, problem=problem))]})
         try:
+            check_upload_size(filename=upload.name, size=upload.size)
             job = ingestion_job_create(
                 curriculum=curriculum, created_by=request.user, filename=upload.name, content=upload.read()
             )

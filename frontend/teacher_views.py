@@ -42,6 +42,8 @@ from classrooms.services import (
     classroom_upload_create,
     sentence_review_save,
 )
+from curriculum.importers.errors import SyllabusImportError
+from curriculum.importers.uploads import check_upload_size
 from curriculum.models import Classroom
 from curriculum.selectors import user_is_teacher
 
@@ -232,9 +234,12 @@ def upload_create(request: HttpRequest, classroom_id: int) -> HttpResponse:
     else:
         upload = form.cleaned_data["file"]
         try:
+            check_upload_size(filename=upload.name, size=upload.size)
             classroom_upload_create(
                 teacher=request.user, classroom=classroom, filename=upload.name, content=upload.read()
             )
+        except SyllabusImportError as exc:
+            messages.error(request, str(exc))
         except ClassroomError as exc:
             messages.error(request, exc.message)
         else:

@@ -61,6 +61,16 @@ def upload_kind(filename: str) -> str:
     return kind
 
 
+def check_upload_size(*, filename: str, size: int) -> None:
+    """Refuse a file over the upload limit from its size, before it is read into memory (every view
+    that receives a file calls this first; Django has spooled a large one to disk)."""
+    if size > settings.MAX_UPLOAD_BYTES:
+        raise SyllabusImportError(
+            filename=filename,
+            problem=f"is {size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB",
+        )
+
+
 def check_upload(*, filename: str, content: bytes, limit_size: bool = True) -> str:
     """Refuse an upload whose size or content does not match its name; returns its kind.
 
@@ -71,11 +81,8 @@ def check_upload(*, filename: str, content: bytes, limit_size: bool = True) -> s
     kind = upload_kind(filename)
     if not content:
         raise SyllabusImportError(filename=filename, problem="is empty")
-    if limit_size and len(content) > settings.MAX_UPLOAD_BYTES:
-        raise SyllabusImportError(
-            filename=filename,
-            problem=f"is {len(content) / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB",
-        )
+    if limit_size:
+        check_upload_size(filename=filename, size=len(content))
     found = _binary_format(content)
     if kind == "pdf":
         if b"%PDF" not in content[:_PDF_HEADER_WINDOW]:

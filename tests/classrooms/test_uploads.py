@@ -122,6 +122,23 @@ def test_a_file_of_the_wrong_type_is_400_with_the_reason(own_class, as_user):
     assert IngestionJob.objects.count() == 0
 
 
+def test_a_file_over_the_limit_is_400_with_the_limit_and_nothing_is_queued(own_class, as_user, settings):
+    # given an upload limit below the file's size
+    settings.MAX_UPLOAD_BYTES = 100_000
+
+    # when the teacher uploads it to the class
+    response = as_user(own_class.teacher).post(
+        f"/api/v1/teacher/classes/{own_class.pk}/uploads/",
+        {"file": SimpleUploadedFile("big.md", OPTICS + b"x" * 150_000)},
+        format="multipart",
+    )
+
+    # then it is refused from its size, with the limit named, and no job exists
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_file")
+    assert response.json()["error"]["message"] == "big.md: is 0.2 MB; the limit is 0.1 MB"
+    assert IngestionJob.objects.count() == 0
+
+
 def test_the_page_without_javascript_queues_the_upload_and_lists_it(
     own_class, client, django_capture_on_commit_callbacks
 ):
