@@ -1,10 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include("curriculum.urls")),
     path("", include("tutor.urls")),
     path("", include("verification.urls")),

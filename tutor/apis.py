@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
@@ -110,6 +111,10 @@ class MessageSerializer(serializers.Serializer):
     client_msg_id = serializers.CharField()
     question = serializers.CharField()
     answer = serializers.CharField(help_text="The released (verified) sentences, joined.")
+    mode = serializers.ChoiceField(
+        choices=Message.Mode.choices,
+        help_text='"hint": hint-first gave a guiding question and a clue; ask again with full_answer for the answer.',
+    )
     status = serializers.ChoiceField(choices=Message.Status.choices, source="shown_status")
     error_code = serializers.CharField(
         source="shown_error_code", help_text='"interrupted": the server stopped mid-answer; retry it.'
@@ -132,7 +137,7 @@ class StudentRegisterApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
         password = serializers.CharField(write_only=True, style={"input_type": "password"})
-        email = serializers.EmailField(required=False, default="")
+        email = serializers.EmailField(required=False, default="", allow_blank=True)
         level = serializers.ChoiceField(choices=LearnerProfile.Level.choices, default=LearnerProfile.Level.INTERMEDIATE)
 
     class OutputSerializer(serializers.Serializer):
@@ -157,6 +162,33 @@ class StudentRegisterApi(APIView):
             token = Token.objects.create(user=user)
         data = {"id": user.pk, "username": user.get_username(), "email": user.email, "token": token.key}
         return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(ObtainAuthToken):
+    # DRF's log-in view, documented as it is used. Credentials come in the body only: a client still
+    # sending an old or revoked token in its Authorization header gets its token instead of a 401.
+    # Request and response are separate shapes in the schema: DRF's serializer is one shape with
+    # write-only and read-only fields, which client generators read as a token to send and a
+    # password to receive.
+
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(style={"input_type": "password"})
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField(help_text="Send as 'Authorization: Token <token>' (REST) or on the websocket.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, 400: ErrorResponseSerializer},
+        operation_id="auth_token_create",
+        description="Log in: the account's token for its username and password.",
+    )
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().post(request, *args, **kwargs)
 
 
 class MeDetailApi(APIView):
@@ -250,6 +282,11 @@ class AnswerCreateApi(APIView):
         client_msg_id = serializers.CharField(
             required=False, default="", allow_blank=True, max_length=64, help_text="Your id for this question."
         )
+        full_answer = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="The whole answer even when hint-first is on (after a hint: 'show the full answer').",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -277,6 +314,7 @@ class AnswerCreateApi(APIView):
                 question=serializer.validated_data["question"],
                 conversation_id=serializer.validated_data["conversation_id"],
                 client_msg_id=serializer.validated_data["client_msg_id"],
+                full_answer=serializer.validated_data["full_answer"],
             )
         except TutorInputError as exc:
             raise TutorRefused(exc) from exc

@@ -12,6 +12,7 @@ from . import apis
 
 urlpatterns = [
     path("auth/register/", apis.StudentRegisterApi.as_view(), name="register"),
+    path("auth/token/", apis.TokenObtainApi.as_view(), name="api-token"),
     path("me/", apis.MeDetailApi.as_view(), name="me"),
     path("me/curricula/", apis.MyCurriculumListApi.as_view(), name="me-curricula"),
     path("me/enrollments/", apis.EnrollmentCreateApi.as_view(), name="me-enrollment-create"),

@@ -97,6 +97,25 @@ def test_login_returns_the_token(api_client):
     assert response.json()["token"] == Token.objects.get(user__username="dee").key
 
 
+def test_login_ignores_a_stale_token_header(api_client):
+    # given a registered student whose app still sends a revoked token
+    api_client.post("/api/v1/auth/register/", {"username": "eve", "password": "a-long-passphrase-42"})
+    api_client.credentials(HTTP_AUTHORIZATION="Token 0000000000000000000000000000000000000000")
+    # when they log in again
+    response = api_client.post("/api/v1/auth/token/", {"username": "eve", "password": "a-long-passphrase-42"})
+    # then the credentials in the body count, and they get their token
+    assert (response.status_code, response.json()) == (200, {"token": Token.objects.get(user__username="eve").key})
+
+
+def test_register_takes_the_documented_blank_email(api_client):
+    # given the schema's default for email, sent as generated clients send defaults
+    body = {"username": "fay", "password": "a-long-passphrase-42", "email": ""}
+    # when registering
+    response = api_client.post("/api/v1/auth/register/", body, format="json")
+    # then the account is made without an email
+    assert (response.status_code, response.json()["email"]) == (201, "")
+
+
 def test_me_needs_authentication(api_client):
     # given no credentials
     # when asking who I am
@@ -176,6 +195,17 @@ def test_ask_returns_the_whole_verified_answer(client, scripted_answers):
             "correction": None,
         },
     ]
+
+
+def test_ask_for_the_full_answer_reaches_the_tutor_and_the_message_says_its_mode(client, scripted_answers):
+    # given
+    ask = {"curriculum": "biology", "question": "What is osmosis?", "client_msg_id": "r1", "full_answer": True}
+    # when the student asks for the full answer (after a hint-first clue)
+    response = client.post("/api/v1/ask/", ask, format="json")
+    # then the flag reaches the tutor, and the saved message is an answer, not a hint
+    assert response.status_code == 200
+    assert [call["full_answer"] for call in scripted_answers.calls] == [True]
+    assert response.json()["mode"] == "answer"
 
 
 def test_ask_when_the_llm_fails_is_503_with_the_saved_message(client, scripted_answers):
