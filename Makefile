@@ -47,7 +47,7 @@ worker: setup
 llm-server: setup
 	$(PY) -m llm.llama_server --port 8090
 
-test: setup lint typecheck browser
+test: setup lint typecheck browser mobile-client
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
@@ -75,6 +75,13 @@ lint:
 
 typecheck:
 	$(VENV)/bin/mypy curriculum tutor verification learning classrooms accounts llm config deploy
+
+# The mobile client: generated from /api/schema/ by openapi-python-client into var/mobile_client/ (ignored),
+# then strict mypy checks the mobile app of tests/mobile against it, so a schema change that breaks the
+# client fails here; tests/mobile/test_mobile_session.py drives it against a live server.
+.PHONY: mobile-client
+mobile-client: setup
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m tests.mobile.generate_client --typecheck
 
 bench: setup
 	nice -n 5 $(PY) bench/run_all.py
