@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: setup run test test-sqlite test-postgres bench worker lint typecheck migrate demo llm-server browser
+.PHONY: setup run test test-sqlite test-postgres chaos bench worker lint typecheck migrate demo llm-server browser
 
 $(STAMP): requirements.txt requirements-models.txt deploy/llama_cpp_build.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,12 +62,23 @@ browser:
 	  else echo "chromium not installed and apt unavailable: the browser test will be skipped"; fi; }
 
 test-sqlite:
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q -m "not chaos"
 
 # Same suite on PostgreSQL + Redis (cache, channel layer); Celery stays eager unless a test starts a worker.
 test-postgres:
 	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) \
-	CELERY_TASK_ALWAYS_EAGER=true $(PY) -m pytest -q
+	CELERY_TASK_ALWAYS_EAGER=true $(PY) -m pytest -q -m "not chaos"
+
+# Faults on real processes (tests/chaos/, README "Running in production"): the LLM server down, stalled
+# or answering garbage, Redis killed mid-answer, a Celery worker killed mid-import, the Chroma server
+# restarted, the web server killed mid-answer. On PostgreSQL, so that the processes share the database;
+# each test starts the servers it breaks on ports of its own (RabbitMQ on 5672 is the worker's broker).
+# A database of its own, so that it never drops test-postgres's test database under it.
+CHAOS_PG_URL ?= postgres://postgres@127.0.0.1:5432/veritutor_chaos
+AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
+chaos: setup
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$(CHAOS_PG_URL) CHAOS_BROKER_URL=$(AMQP_URL) \
+	$(PY) -m pytest -q -m chaos tests/chaos --durations=0
 
 lint:
 	$(VENV)/bin/ruff check .

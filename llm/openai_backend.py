@@ -7,6 +7,7 @@ retries) would leave a student staring at a spinner for up to half an hour.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import weakref
@@ -255,6 +256,9 @@ class OpenAIChatClient:
                 except openai.APIError as exc:
                     # Part of the answer may already be on the student's screen: no retry.
                     raise _translate(exc, mid_stream=True) from exc
+                except json.JSONDecodeError as exc:
+                    # An event that is not JSON (a proxy's error page, a broken server): unreadable.
+                    raise LLMUnavailableError("bad_response", f"a streamed event is not JSON: {exc}") from exc
                 usage = getattr(chunk, "usage", None)
                 if usage is not None:
                     completion_tokens = usage.completion_tokens
@@ -288,6 +292,8 @@ class OpenAIChatClient:
                     return await call(client)
                 except openai.APIError as exc:
                     raise _translate(exc, mid_stream=False) from exc
+                except json.JSONDecodeError as exc:
+                    raise LLMUnavailableError("bad_response", f"the response is not JSON: {exc}") from exc
             except _RetryableError as retryable:
                 if attempt >= self.config.max_retries:
                     raise retryable.error from retryable.__cause__
