@@ -111,6 +111,10 @@ class MessageSerializer(serializers.Serializer):
     client_msg_id = serializers.CharField()
     question = serializers.CharField()
     answer = serializers.CharField(help_text="The released (verified) sentences, joined.")
+    mode = serializers.ChoiceField(
+        choices=Message.Mode.choices,
+        help_text='"hint": hint-first gave a guiding question and a clue; ask again with full_answer for the answer.',
+    )
     status = serializers.ChoiceField(choices=Message.Status.choices, source="shown_status")
     error_code = serializers.CharField(
         source="shown_error_code", help_text='"interrupted": the server stopped mid-answer; retry it.'
@@ -278,6 +282,11 @@ class AnswerCreateApi(APIView):
         client_msg_id = serializers.CharField(
             required=False, default="", allow_blank=True, max_length=64, help_text="Your id for this question."
         )
+        full_answer = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="The whole answer even when hint-first is on (after a hint: 'show the full answer').",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -305,6 +314,7 @@ class AnswerCreateApi(APIView):
                 question=serializer.validated_data["question"],
                 conversation_id=serializer.validated_data["conversation_id"],
                 client_msg_id=serializer.validated_data["client_msg_id"],
+                full_answer=serializer.validated_data["full_answer"],
             )
         except TutorInputError as exc:
             raise TutorRefused(exc) from exc

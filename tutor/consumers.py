@@ -73,6 +73,7 @@ async def _answer_and_relay(*, student: AbstractBaseUser, frame: AskFrame, sink:
             conversation_id=frame.conversation_id,
             client_msg_id=frame.client_msg_id,
             on_event=on_event,
+            full_answer=frame.full_answer,
         )
     except TutorInputError as exc:
         await sink.publish(error_frame(code=exc.code, message=exc.message))

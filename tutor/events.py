@@ -1,6 +1,7 @@
 """What the tutor service emits while answering; the websocket and REST layers only format these.
 
-Only ``SentenceReleased`` carries sentence text shown as verified. A sentence that failed
+Only ``SentenceReleased`` carries sentence text shown as verified (and ``HintReleased`` a verified
+sentence with a word blanked). A sentence that failed
 verification arrives as ``SentenceFlagged``: with the curriculum's "mark" policy its text is
 included to be shown marked "not in your syllabus"; with "withhold" it is not.
 """
@@ -48,6 +49,17 @@ class SentenceReleased:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HintReleased:
+    """Hint-first: a verified syllabus sentence shown with the answer's key term blanked, as a clue."""
+
+    type: Literal["hint"] = "hint"
+    index: int
+    text: str
+    """The sentence with its key term as "_____"; the verifier checked the sentence whole."""
+    citations: list[Citation] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SentenceFlagged:
     type: Literal["flagged"] = "flagged"
     index: int
@@ -58,10 +70,12 @@ class SentenceFlagged:
 
 @dataclass(frozen=True, kw_only=True)
 class Notice:
-    """A reply from the tutor itself, not a claim about the subject (e.g. "not in your syllabus")."""
+    """A reply from the tutor itself, not a claim about the subject: "not in your syllabus"
+    (``off_syllabus``), or hint-first's guiding question before a clue (``hint_first``; ask again
+    with ``full_answer`` for the answer)."""
 
     type: Literal["notice"] = "notice"
-    kind: Literal["off_syllabus"]
+    kind: Literal["off_syllabus", "hint_first"]
     text: str
     topics: list[str] = field(default_factory=list)
     """The nearest syllabus topics ("Unit › Topic"), to steer the student."""
@@ -86,7 +100,7 @@ class Failed:
     retryable: bool = True
 
 
-AnswerEvent = Accepted | SentenceReleased | SentenceFlagged | Notice | Done | Failed
+AnswerEvent = Accepted | SentenceReleased | HintReleased | SentenceFlagged | Notice | Done | Failed
 
 
 class TutorInputError(Exception):

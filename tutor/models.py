@@ -53,12 +53,17 @@ class Message(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
+    class Mode(models.TextChoices):
+        ANSWER = "answer"
+        HINT = "hint", "A guiding question and a clue (hint-first); the full answer when asked"
+
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     client_msg_id = models.CharField(max_length=64, blank=True, help_text="The client's id, for fetch after reconnect.")
     question = models.TextField()
     condensed_question = models.TextField(blank=True)
     answer = models.TextField(blank=True, help_text="The released (verified) sentences, joined.")
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.ANSWER)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)

@@ -10,6 +10,10 @@ ordered for the kind of question), then the model's; there a sentence that passe
 revision is kept back, since the plan already chose the syllabus sentences. Failed ones are
 flagged, with their text only when the curriculum's policy is to show them marked "not in your
 syllabus".
+
+Hint-first (the student's switch, else their class's: ``learning.selectors.hint_first_for``): a
+question gets a guiding question and one verified, cited syllabus sentence with the answer's key term
+blanked instead of the answer; asking again with ``full_answer`` gets the answer.
 """
 
 import asyncio
@@ -28,6 +32,7 @@ from django.utils import timezone
 
 from curriculum.models import Chunk, Curriculum
 from curriculum.selectors import chunk_map, curriculum_can_study, unsupported_policy_for
+from learning.selectors import enrollment_get, hint_first_for
 from llm.errors import LLMError, LLMRequestError, LLMUnavailableError
 from verification.graph.state import EvidencePassage
 from verification.pipeline import OrderedVerifier, SentenceVerdict
@@ -40,6 +45,7 @@ from .events import (
     Citation,
     Done,
     Failed,
+    HintReleased,
     Notice,
     SentenceFlagged,
     SentenceReleased,
@@ -51,6 +57,7 @@ from .graph.state import (
     AnswerState,
     DraftFinished,
     DraftSentence,
+    HintOffered,
     OffSyllabus,
     Passage,
     PassagesRetrieved,
@@ -85,6 +92,8 @@ class _Prepared:
     unsupported_policy: str
     """How this student is shown a sentence the verifier could not support: their class's setting, else
     the curriculum's (``curriculum.selectors.unsupported_policy_for``)."""
+    hint_first: bool
+    """Give a guiding question and a clue instead of the answer (``Message.Mode.HINT``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +114,9 @@ class AnswerOutcome:
     """Every verified sentence, in order."""
     kept_back: dict[int, Omission]
     """Supported sentences not shown, by index, with the composition rule that kept them back."""
+    hints: dict[int, str]
+    """Hint-first clues by index: the sentence as shown, its key term blanked (the verdict's text is
+    the whole sentence, which would give the answer away)."""
     unverified: list[DraftSentence]
     """Sentences released unverified (verification switched off)."""
     passages: dict[int, Passage]
@@ -130,8 +142,12 @@ async def tutor_answer_create(
     client_msg_id: str = "",
     on_event: EventSink | None = None,
     verify: bool | None = None,
+    full_answer: bool = False,
 ) -> Message:
     """Answer a student's question from their syllabus, verified sentence by sentence.
+
+    When hint-first is on for the student the answer is a guiding question and a clue (``HintReleased``)
+    unless ``full_answer`` asks for the answer itself (the "show the full answer" follow-up).
 
     Raises TutorInputError before saving anything when the request is invalid. Otherwise the
     message is saved and returned completed, or failed (LLM down or slow; retry with
@@ -143,6 +159,7 @@ async def tutor_answer_create(
         question=question,
         conversation_id=conversation_id,
         client_msg_id=client_msg_id,
+        full_answer=full_answer,
     )
     return await _answer(prepared, on_event=on_event or _ignore, verify=verify)
 
@@ -166,6 +183,7 @@ async def _answer(prepared: _Prepared, *, on_event: EventSink, verify: bool | No
         curriculum=curriculum,
         history=prepared.history,
         unsupported_policy=prepared.unsupported_policy,
+        hint_first=prepared.hint_first,
         on_event=on_event,
         verify=verify,
     )
@@ -217,12 +235,14 @@ class _AnswerRun:
         curriculum: Curriculum,
         history: list[Turn],
         unsupported_policy: str,
+        hint_first: bool,
         on_event: EventSink,
         verify: bool,
     ) -> None:
         self.message = message
         self.curriculum = curriculum
         self.unsupported_policy = unsupported_policy
+        self.hint_first = hint_first
         self.history = history
         self.on_event = on_event
         self.verify = verify
@@ -237,6 +257,8 @@ class _AnswerRun:
         (a fragment, a reference to context the student does not have, a repeat, a revision in a
         planned answer)."""
         self.unverified: list[DraftSentence] = []
+        self.hints: dict[int, str] = {}
+        """Hint-first clues by index, as shown (key term blanked)."""
         self.drafted: dict[int, DraftSentence] = {}
         """Every drafted sentence by index: who wrote it (the answer plan or the model)."""
         self.notice = ""
@@ -252,6 +274,7 @@ class _AnswerRun:
             curriculum_title=self.curriculum.title,
             student_id=self.message.student_id,
             history=self.history,
+            hint_first=self.hint_first,
         )
         async for event in answer_graph.astream(state, stream_mode="custom"):
             # The custom stream carries only what the nodes emit (graph.nodes._emit: AnswerGraphEvents);
@@ -281,6 +304,12 @@ class _AnswerRun:
             case OffSyllabus():
                 self.notice = event.notice
                 await self.on_event(Notice(kind="off_syllabus", text=event.notice, topics=list(event.topics)))
+            case HintOffered():
+                self.notice = event.notice
+                await self.on_event(Notice(kind="hint_first", text=event.notice))
+                if event.clue is not None:
+                    self.hints[event.clue.index] = event.blanked
+                    await self._on_sentence(event.clue)
             case SentenceDrafted():
                 await self._on_sentence(event.sentence)
             case DraftFinished():
@@ -289,12 +318,18 @@ class _AnswerRun:
     async def _on_sentence(self, sentence: DraftSentence) -> None:
         self._mark("first_generated_sentence")
         self.drafted[sentence.index] = sentence
+        hint = self.hints.get(sentence.index)
         if self.verifier is not None:
-            self.verifier.submit(index=sentence.index, sentence=sentence.text)
+            # A clue is the syllabus sentence or nothing: a revision would be another sentence, and
+            # its blank would no longer hide the key term.
+            self.verifier.submit(index=sentence.index, sentence=sentence.text, allow_revision=hint is None)
             return
         self.unverified.append(sentence)
         self._mark("first_released_sentence")
         citations = await self._citations([self.passages[n] for n in sentence.markers if n in self.passages])
+        if hint is not None:
+            await self.on_event(HintReleased(index=sentence.index, text=hint, citations=citations))
+            return
         await self.on_event(
             SentenceReleased(index=sentence.index, text=sentence.text, verdict=None, citations=citations)
         )
@@ -308,11 +343,17 @@ class _AnswerRun:
             if omission is not None:
                 # True and cited, but no use where it would land (tutor/composition.py): kept, not shown.
                 self.kept_back[verdict.index] = omission
-            delivery = sentence_delivery(verdict, kept_back=omission is not None, policy=self.unsupported_policy)
+            hint = self.hints.get(verdict.index)
+            delivery = sentence_delivery(
+                verdict, kept_back=omission is not None, policy=self.unsupported_policy, hint=hint is not None
+            )
             if delivery == AnswerSentence.Delivery.RELEASED:
                 released_texts.append(verdict.text)
                 self._mark("first_released_sentence")
                 citations = await self._citations(verdict.citations)
+                if hint is not None:
+                    await self.on_event(HintReleased(index=verdict.index, text=hint, citations=citations))
+                    continue
                 await self.on_event(
                     SentenceReleased(index=verdict.index, text=verdict.text, verdict="supported", citations=citations)
                 )
@@ -337,6 +378,7 @@ class _AnswerRun:
             unsupported_policy=self.unsupported_policy,
             verdicts=list(self.verdicts),
             kept_back=dict(self.kept_back),
+            hints=dict(self.hints),
             unverified=list(self.unverified),
             passages=dict(self.passages),
             chunks=dict(self.chunks),
@@ -367,7 +409,13 @@ class _AnswerRun:
 
 @sync_to_async
 def _message_create(
-    *, student: AbstractBaseUser, curriculum_slug: str, question: str, conversation_id: int | None, client_msg_id: str
+    *,
+    student: AbstractBaseUser,
+    curriculum_slug: str,
+    question: str,
+    conversation_id: int | None,
+    client_msg_id: str,
+    full_answer: bool,
 ) -> _Prepared:
     question = (question or "").strip()
     if not question:
@@ -390,6 +438,9 @@ def _message_create(
         raise TutorInputError(
             code="duplicate_client_msg_id", message="This message was already sent; fetch its answer by client_msg_id."
         )
+    hint_first = not full_answer and (
+        hint_first_for(student=student, enrollment=enrollment_get(student=student, curriculum=curriculum)).hint_first
+    )
     with transaction.atomic():
         if conversation_id is None:
             conversation = Conversation.objects.create(student=student, curriculum=curriculum, title=question[:120])
@@ -406,6 +457,7 @@ def _message_create(
                 question=question,
                 client_msg_id=client_msg_id,
                 status=Message.Status.STREAMING,
+                mode=Message.Mode.HINT if hint_first else Message.Mode.ANSWER,
             )
         except IntegrityError as exc:
             raise TutorInputError(
@@ -418,6 +470,7 @@ def _message_create(
         curriculum=curriculum,
         history=_history(message),
         unsupported_policy=unsupported_policy_for(student=student, curriculum=curriculum),
+        hint_first=hint_first,
     )
 
 
@@ -441,6 +494,8 @@ def _message_reset(*, student: AbstractBaseUser, message_id: int) -> _Prepared:
         curriculum=curriculum,
         history=_history(message),
         unsupported_policy=unsupported_policy_for(student=student, curriculum=curriculum),
+        # A retry gives what was asked for: a hint stays a hint.
+        hint_first=message.mode == Message.Mode.HINT,
     )
 
 
@@ -461,12 +516,16 @@ def _message_finish(*, message: Message, outcome: AnswerOutcome) -> None:
         cited += [outcome.passages[n] for s in outcome.unverified for n in s.markers if n in outcome.passages]
         chunks = {**outcome.chunks, **chunk_map(chunk_ids={c.chunk_id for c in cited} - outcome.chunks.keys())}
         for v in outcome.verdicts:
-            delivery = sentence_delivery(v, kept_back=v.index in outcome.kept_back, policy=outcome.unsupported_policy)
+            hint = outcome.hints.get(v.index)
+            delivery = sentence_delivery(
+                v, kept_back=v.index in outcome.kept_back, policy=outcome.unsupported_policy, hint=hint is not None
+            )
             rows.append(
                 AnswerSentence(
                     message=message,
                     index=v.index,
-                    text=v.text,
+                    # A clue is saved as shown: the whole sentence is the answer (the audit keeps it).
+                    text=v.text if hint is None else hint,
                     original_text=v.original if v.revised else "",
                     verdict=v.verdict,
                     delivery=delivery,
@@ -480,7 +539,7 @@ def _message_finish(*, message: Message, outcome: AnswerOutcome) -> None:
                 AnswerSentence(
                     message=message,
                     index=s.index,
-                    text=s.text,
+                    text=outcome.hints.get(s.index, s.text),
                     verdict=None,
                     delivery=AnswerSentence.Delivery.RELEASED,
                     citations=[dataclasses.asdict(_citation(p, chunks.get(p.chunk_id))) for p in passages],
@@ -488,7 +547,8 @@ def _message_finish(*, message: Message, outcome: AnswerOutcome) -> None:
             )
         AnswerSentence.objects.bulk_create(rows)
         shown = [r.text for r in sorted(rows, key=lambda r: r.index) if r.delivery == AnswerSentence.Delivery.RELEASED]
-        message.answer = outcome.notice or " ".join(shown)
+        # The tutor's own reply (off the syllabus; hint-first's guiding question) comes before any clue.
+        message.answer = " ".join(part for part in (outcome.notice, *shown) if part)
         message.condensed_question = outcome.condensed_question
         message.status = outcome.status
         message.model_name = outcome.model_name
@@ -519,12 +579,13 @@ def _citation(source: EvidencePassage | Passage, chunk: Chunk | None) -> Citatio
     )
 
 
-def sentence_delivery(verdict: SentenceVerdict, *, kept_back: bool, policy: str) -> str:
+def sentence_delivery(verdict: SentenceVerdict, *, kept_back: bool, policy: str, hint: bool = False) -> str:
     """The one delivery decision for a verified sentence: released when supported (unless a
     composition rule kept it back), else withheld or marked "not in your syllabus" per the
-    curriculum's ``policy``."""
+    curriculum's ``policy``. A hint-first clue that failed is withheld whatever the policy: marked,
+    it would show its key term, the answer the student was to recall."""
     if verdict.verdict == "supported":
         return str(AnswerSentence.Delivery.WITHHELD if kept_back else AnswerSentence.Delivery.RELEASED)
-    if policy == Curriculum.UnsupportedPolicy.MARK:
+    if policy == Curriculum.UnsupportedPolicy.MARK and not hint:
         return str(AnswerSentence.Delivery.MARKED)
     return str(AnswerSentence.Delivery.WITHHELD)

@@ -23,6 +23,8 @@ class AskFrame:
     question: str
     client_msg_id: str
     conversation_id: int | None = None
+    full_answer: bool = False
+    """The whole answer even when hint-first is on (the "show the full answer" follow-up)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +67,7 @@ def _parse_ask(data: dict[str, Any]) -> AskFrame:
     problems = []
     curriculum, question, client_msg_id = data.get("curriculum"), data.get("question"), data.get("client_msg_id")
     conversation_id = data.get("conversation_id")
+    full_answer = data.get("full_answer", False)
     if not isinstance(curriculum, str) or not curriculum:
         problems.append("curriculum must be a curriculum slug")
     if not isinstance(question, str):
@@ -73,6 +76,8 @@ def _parse_ask(data: dict[str, Any]) -> AskFrame:
         problems.append(f"client_msg_id must be a non-empty string of at most {MAX_CLIENT_MSG_ID_CHARS} characters")
     if conversation_id is not None and (isinstance(conversation_id, bool) or not isinstance(conversation_id, int)):
         problems.append("conversation_id must be an integer or null")
+    if not isinstance(full_answer, bool):
+        problems.append("full_answer must be true or false")
     if problems:
         raise ProtocolError(code="invalid_ask", message="; ".join(problems).capitalize() + ".")
     return AskFrame(
@@ -80,6 +85,7 @@ def _parse_ask(data: dict[str, Any]) -> AskFrame:
         question=str(question),
         client_msg_id=str(client_msg_id),
         conversation_id=conversation_id,
+        full_answer=full_answer,
     )
 
 

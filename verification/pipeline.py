@@ -84,10 +84,11 @@ class OrderedVerifier:
         self._changed = asyncio.Event()
         self._closed = False
 
-    def submit(self, *, index: int, sentence: str) -> None:
+    def submit(self, *, index: int, sentence: str, allow_revision: bool = True) -> None:
+        """Check ``sentence``; ``allow_revision=False``: a failed one is not replaced (its verdict stands)."""
         if self._closed:
             raise RuntimeError("verifier is closed")
-        self._tasks.append(asyncio.create_task(self._check(index, sentence)))
+        self._tasks.append(asyncio.create_task(self._check(index, sentence, allow_revision)))
         self._changed.set()
 
     def close(self) -> None:
@@ -112,8 +113,12 @@ class OrderedVerifier:
             self._changed.clear()
             await self._changed.wait()
 
-    async def _check(self, index: int, sentence: str) -> SentenceVerdict:
+    async def _check(self, index: int, sentence: str, allow_revision: bool) -> SentenceVerdict:
         async with self._limit:
             return await verify_sentence(
-                index=index, sentence=sentence, curriculum_id=self._curriculum_id, answer_evidence=self._evidence
+                index=index,
+                sentence=sentence,
+                curriculum_id=self._curriculum_id,
+                answer_evidence=self._evidence,
+                allow_revision=allow_revision,
             )

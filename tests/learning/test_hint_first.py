@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from learning.hints import Passage, make_hint
+from learning.hints import AnswerHint, Passage, answer_hint, make_hint
 from learning.models import MasteryState, PracticeAnswer, PracticePreference, SessionQuestion, StudyPlan
 from learning.selectors import hint_first_for
 from learning.services import (
@@ -88,6 +88,33 @@ def test_a_key_the_stem_already_names_gets_only_the_section():
     )
     # then
     assert (hint.text, hint.chunk_id) == ("Re-read 5.2 Passive Transport: the answer is there.", None)
+
+
+def test_a_tutor_hint_blanks_the_one_term_the_answer_turns_on():
+    # given the sentences of the answer the tutor would give, "water" in both, the question's own
+    # word "osmosis" in both too
+    answer = [
+        Passage(chunk_id=3, text="Osmosis is the diffusion of water through a semipermeable membrane."),
+        Passage(chunk_id=4, text="In osmosis, water moves toward the higher solute concentration."),
+    ]
+    # when
+    hint = answer_hint(question="What is osmosis?", answer=answer)
+    # then the sentence sharing most with the question and the term is the clue, with that term
+    # (the most used word the question does not give) blanked and nothing else
+    assert hint == AnswerHint(
+        sentence="Osmosis is the diffusion of water through a semipermeable membrane.",
+        text="Osmosis is the diffusion of _____ through a semipermeable membrane.",
+        chunk_id=3,
+    )
+
+
+def test_a_tutor_hint_needs_an_answer_that_adds_to_the_question():
+    # given an answer that only repeats the question's words, and no answer at all
+    # when / then
+    assert (
+        answer_hint(question="Is osmosis diffusion?", answer=[Passage(chunk_id=1, text="Osmosis: diffusion.")]) is None
+    )
+    assert answer_hint(question="What is osmosis?", answer=[]) is None
 
 
 def test_asking_for_a_hint_before_answering_marks_the_answer_hinted(course):

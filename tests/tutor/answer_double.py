@@ -85,14 +85,23 @@ def _finish(*, message: Message, status: str, rows: list[AnswerSentence], error:
 
 
 async def tutor_answer_create(
-    *, student, curriculum_slug: str, question: str, conversation_id=None, client_msg_id: str = "", on_event=None
+    *,
+    student,
+    curriculum_slug: str,
+    question: str,
+    conversation_id=None,
+    client_msg_id: str = "",
+    on_event=None,
+    full_answer: bool = False,
 ) -> Message:
     async def emit(event) -> None:
         if on_event is not None:
             await on_event(event)
 
     current = script
-    current.calls.append({"student": student.pk, "curriculum": curriculum_slug, "question": question})
+    current.calls.append(
+        {"student": student.pk, "curriculum": curriculum_slug, "question": question, "full_answer": full_answer}
+    )
     message = await _save_question(
         student=student,
         curriculum_slug=curriculum_slug,

@@ -197,6 +197,17 @@ def test_ask_returns_the_whole_verified_answer(client, scripted_answers):
     ]
 
 
+def test_ask_for_the_full_answer_reaches_the_tutor_and_the_message_says_its_mode(client, scripted_answers):
+    # given
+    ask = {"curriculum": "biology", "question": "What is osmosis?", "client_msg_id": "r1", "full_answer": True}
+    # when the student asks for the full answer (after a hint-first clue)
+    response = client.post("/api/v1/ask/", ask, format="json")
+    # then the flag reaches the tutor, and the saved message is an answer, not a hint
+    assert response.status_code == 200
+    assert [call["full_answer"] for call in scripted_answers.calls] == [True]
+    assert response.json()["mode"] == "answer"
+
+
 def test_ask_when_the_llm_fails_is_503_with_the_saved_message(client, scripted_answers):
     # given an LLM that times out
     scripted_answers.failure = ("llm_timeout", "The tutor is taking too long; please try again.")

@@ -1,5 +1,5 @@
 """The answer graph: context → condense → retrieve → plan → draft (streaming sentences), or an
-off-syllabus reply.
+off-syllabus reply, or (hint-first) a guiding question and a clue instead of the answer.
 
 The graph reports to its caller through typed events only (``state.AnswerGraphEvent`` on LangGraph's
 custom stream): the passages retrieved, an off-syllabus reply, each drafted sentence the moment it
@@ -16,8 +16,10 @@ from . import nodes
 from .state import AnswerState
 
 
-def route_after_retrieve(state: AnswerState) -> Literal["plan", "answer_off_syllabus"]:
-    return "plan" if state.on_syllabus and state.passages else "answer_off_syllabus"
+def route_after_retrieve(state: AnswerState) -> Literal["plan", "hint", "answer_off_syllabus"]:
+    if not (state.on_syllabus and state.passages):
+        return "answer_off_syllabus"
+    return "hint" if state.hint_first else "plan"
 
 
 def build_answer_graph() -> CompiledStateGraph[AnswerState]:
@@ -28,6 +30,7 @@ def build_answer_graph() -> CompiledStateGraph[AnswerState]:
     builder.add_node("plan", nodes.plan)
     builder.add_node("draft", nodes.draft)
     builder.add_node("answer_off_syllabus", nodes.answer_off_syllabus)
+    builder.add_node("hint", nodes.hint)
     builder.add_edge(START, "load_context")
     builder.add_edge("load_context", "condense")
     builder.add_edge("condense", "retrieve")
@@ -35,6 +38,7 @@ def build_answer_graph() -> CompiledStateGraph[AnswerState]:
     builder.add_edge("plan", "draft")
     builder.add_edge("draft", END)
     builder.add_edge("answer_off_syllabus", END)
+    builder.add_edge("hint", END)
     return builder.compile()
 
 

@@ -8,17 +8,26 @@ from django.conf import settings
 from langgraph.config import get_stream_writer
 
 from curriculum.retrieval import RetrievedChunk, search_chunks_batch
+from learning import hints
 from llm.factory import get_chat_client
 
 from ..composition import SourcePassage, plan_answer, question_shape
 from .context import learner_context_load
-from .prompts import build_answer_messages, condense_question, off_syllabus_reply, sentence_budget, strip_instructions
+from .prompts import (
+    build_answer_messages,
+    condense_question,
+    hint_first_reply,
+    off_syllabus_reply,
+    sentence_budget,
+    strip_instructions,
+)
 from .sentence_stream import SentenceAssembler, repeats_earlier, split_markers
 from .state import (
     AnswerGraphEvent,
     AnswerState,
     DraftFinished,
     DraftSentence,
+    HintOffered,
     OffSyllabus,
     Passage,
     PassagesRetrieved,
@@ -104,6 +113,43 @@ async def answer_off_syllabus(state: AnswerState) -> dict:
     topics = tuple(dict.fromkeys(p.topic_path for p in state.passages))
     _emit(OffSyllabus(notice=notice, topics=topics))
     return {"notice": notice}
+
+
+async def hint(state: AnswerState) -> dict:
+    """Hint-first: instead of the answer, a guiding question and one sentence of it as a clue, its key
+    term blanked (``learning.hints.answer_hint``). The answer is the one the plan would give, whatever
+    the composition mode: the clue must be a syllabus sentence, which the verifier checks as it stands.
+    No model call: the student is asked to think before anything is generated."""
+    started = time.perf_counter()
+    query = state.standalone_question or state.question
+    planned = plan_answer(
+        question=query,
+        passages=[SourcePassage(number=p.number, text=p.text) for p in state.passages],
+        budget=sentence_budget(state.learner.level),
+    )
+    by_number = {p.number: p for p in state.passages}
+    by_chunk = {p.chunk_id: p for p in state.passages}
+    found = hints.answer_hint(
+        question=query,
+        answer=[hints.Passage(chunk_id=by_number[s.passage].chunk_id, text=s.text) for s in planned],
+    )
+    if found is None:
+        event = HintOffered(notice=hint_first_reply(section=state.passages[0].topic, clue=False), clue=None)
+    else:
+        source = by_chunk[found.chunk_id]
+        event = HintOffered(
+            notice=hint_first_reply(section=source.topic, clue=True),
+            clue=DraftSentence(index=0, text=found.sentence, markers=(source.number,), source="plan"),
+            blanked=found.text,
+        )
+    elapsed = time.perf_counter() - started
+    _emit(StageTimed(stage="hint", seconds=elapsed))
+    _emit(event)
+    return {
+        "notice": event.notice,
+        "sentences": [event.clue] if event.clue else [],
+        "timings": {**state.timings, "hint": elapsed},
+    }
 
 
 def composition_mode() -> str:

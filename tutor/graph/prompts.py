@@ -128,3 +128,16 @@ def off_syllabus_reply(*, course: str, nearest_topics: list[str]) -> str:
             f"The nearest topics in your syllabus are: {'; '.join(nearest_topics)}."
         )
     return f"This question does not seem to be covered in your syllabus ({course}), so I won't guess an answer."
+
+
+def hint_first_reply(*, section: str, clue: bool) -> str:
+    """The guiding question of a hint-first reply: the tutor's own words, naming where to look."""
+    if clue:
+        return (
+            f"Before the full answer, try it yourself: what does your syllabus say about this in {section}? "
+            "Here is a clue from it; fill in the blank, then ask for the full answer when you are ready."
+        )
+    return (
+        f"Before the full answer, try it yourself: what does your syllabus say about this in {section}? "
+        "Put it in your own words, then ask for the full answer when you are ready."
+    )

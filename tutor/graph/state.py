@@ -72,6 +72,9 @@ class AnswerState:
     """For the learner context; None for anonymous CLI use."""
     history: list[Turn] = field(default_factory=list)
     """Earlier turns of this conversation, oldest first."""
+    hint_first: bool = False
+    """Offer a guiding question and a clue instead of the answer (``hint``); the full answer is a
+    later ask without it."""
     learner: LearnerContext = field(default_factory=LearnerContext)
     """Filled by load_context."""
     standalone_question: str = ""
@@ -103,7 +106,7 @@ class StageTimed:
     """A measured duration of the answer, in seconds from the stage's start."""
 
     stage: str
-    """"load_context", "retrieve", "plan", "first_token", "first_sentence" or "draft"."""
+    """"load_context", "retrieve", "plan", "hint", "first_token", "first_sentence" or "draft"."""
     seconds: float
     """How long it took."""
 
@@ -150,4 +153,19 @@ class DraftFinished:
     """Which LLM wrote the draft."""
 
 
-AnswerGraphEvent = StageTimed | QuestionCondensed | PassagesRetrieved | OffSyllabus | SentenceDrafted | DraftFinished
+@dataclass(frozen=True, kw_only=True)
+class HintOffered:
+    """Hint-first: a guiding question, and a clue from the syllabus, instead of the answer."""
+
+    notice: str
+    """The guiding question, in the tutor's own words (names a section, claims nothing)."""
+    clue: DraftSentence | None
+    """The syllabus sentence the clue is made of, as it stands: what is verified and cited. None
+    when the answer plan found no sentence to make one of (the guiding question comes alone)."""
+    blanked: str = ""
+    """The clue as the student sees it: ``clue`` with the answer's key term blanked."""
+
+
+AnswerGraphEvent = (
+    StageTimed | QuestionCondensed | PassagesRetrieved | OffSyllabus | SentenceDrafted | DraftFinished | HintOffered
+)

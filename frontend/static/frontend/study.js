@@ -96,8 +96,8 @@
 
   // A citation names the section as the book prints it ("6.3 Operant Conditioning"); answers
   // saved before sections were numbered have no label, and their topic is the next best name.
-  function addSentence(t, text, citations) {
-    const sentence = el("span", "sentence", text);
+  function addSentence(t, text, citations, className = "sentence") {
+    const sentence = el("span", className, text);
     const seen = new Set();
     for (const c of citations || []) {
       const label = c.label || c.topic;
@@ -132,6 +132,23 @@
       t.withheld === 1
         ? "One sentence was withheld: not supported by your syllabus."
         : `${t.withheld} sentences were withheld: not supported by your syllabus.`;
+  }
+
+  // Hint-first: the guiding question comes with a button that asks the same question again for
+  // the whole answer (the ask frame's full_answer).
+  function addHintNotice(t, text) {
+    const notice = el("div", "notice hint");
+    notice.append(el("p", null, text));
+    const reveal = el("button", "link", "Show the full answer");
+    reveal.type = "button";
+    reveal.addEventListener("click", () => {
+      if (turn || !socket || socket.readyState !== WebSocket.OPEN) return;
+      reveal.disabled = true;
+      ask(t.question, { fullAnswer: true });
+    });
+    notice.append(reveal);
+    t.answer.append(notice);
+    t.shown += 1;
   }
 
   function addNotice(t, text, topics) {
@@ -216,13 +233,17 @@
       case "sentence":
         if (t) addSentence(t, frame.text, frame.citations);
         break;
+      case "hint":
+        if (t) addSentence(t, frame.text, frame.citations, "sentence clue");
+        break;
       case "flagged":
         if (!t) return;
         if (frame.text === null || frame.text === undefined) addWithheld(t);
         else addMarked(t, frame.text);
         break;
       case "notice":
-        if (t) addNotice(t, frame.text, frame.topics);
+        if (t && frame.kind === "hint_first") addHintNotice(t, frame.text);
+        else if (t) addNotice(t, frame.text, frame.topics);
         break;
       case "done":
         if (t) finishTurn(t, { ok: frame.status === "completed", note: "" });
@@ -256,6 +277,7 @@
       else addWithheld(t);
     }
     if (!message.sentences.length && message.answer) addNotice(t, message.answer, []);
+    if (message.mode === "hint") addHintNotice(t, "That was a clue: try it yourself first, then ask for the full answer.");
   }
 
   async function recover(t, attempt = 0) {
@@ -355,12 +377,17 @@
       return;
     }
     showPageError("");
+    ask(question, { fullAnswer: false });
+  });
+
+  function ask(question, { fullAnswer }) {
     turn = startTurn(question);
     const frame = { type: "ask", curriculum, question, client_msg_id: turn.clientMsgId };
     if (conversationId !== null) frame.conversation_id = conversationId;
+    if (fullAnswer) frame.full_answer = true;
     socket.send(JSON.stringify(frame));
     syncButtons();
-  });
+  }
 
   box.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
