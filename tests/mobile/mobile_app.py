@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from veritutor_client import AuthenticatedClient, Client
 from veritutor_client.api.v1 import (
+    ask,
     auth_token_create,
     me_classes_join,
     me_practice_sessions_answer,
@@ -34,6 +35,7 @@ from veritutor_client.api.v1 import (
     register,
 )
 from veritutor_client.models import (
+    AnswerCreateInput,
     ErrorResponse,
     GradedAnswer,
     Message,
@@ -179,6 +181,12 @@ def answer_after_reconnect(client: AuthenticatedClient, *, client_msg_id: str, t
         if message.status in FINAL_STATUSES or time.monotonic() > deadline:
             return message
         time.sleep(0.1)
+
+
+def ask_and_wait(client: AuthenticatedClient, *, curriculum: str, question: str, client_msg_id: str) -> Message:
+    """Ask over REST, the websocket's non-streaming twin: the whole verified answer in one response."""
+    body = AnswerCreateInput(curriculum=curriculum, question=question, client_msg_id=client_msg_id)
+    return _ok("ask", ask.sync_detailed(client=client, body=body), Message)
 
 
 # --- practice and progress ----------------------------------------------------------------------------

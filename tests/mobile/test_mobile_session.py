@@ -119,3 +119,36 @@ def test_a_student_session_on_the_generated_client(imported_mini_book, scripted_
         practice.graded[0].mastery,
     )
     assert [(h.day, h.answers, h.correct) for h in progress.history] == [(timezone.localdate(), 1, 1)]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_question_asked_over_rest_on_the_real_embedded_model(imported_mini_book, server, settings):
+    # given a student of a class on the mini book, signed in on the phone; the embedded SmolLM2 and the
+    # shipped verifier answer (no fakes), the model's own part kept to a sentence or two
+    settings.TUTOR_MAX_ANSWER_TOKENS = 24
+    classroom = TeachingClassroomFactory(curriculum=imported_mini_book)
+    mobile_app.sign_up(server, username="ria", password=PASSWORD)
+    client = mobile_app.log_in(server, username="ria", password=PASSWORD)
+    mobile_app.join_class(client, code=classroom.join_code.code)
+
+    # when they ask over REST and wait for the whole answer
+    message = mobile_app.ask_and_wait(
+        client,
+        curriculum="mini-physics",
+        question="What is the difference between speed and velocity?",
+        client_msg_id="r1",
+    )
+
+    # then it is complete, and every sentence shown is supported and cited from the mini book
+    shown = [s for s in message.sentences if s.delivery == "released"]
+    assert (message.status, message.client_msg_id) == ("completed", "r1")
+    assert shown, "no sentence was shown"
+    assert message.answer == " ".join(s.text or "" for s in shown)
+    for sentence in shown:
+        assert sentence.verdict == "supported"
+        assert sentence.citations, sentence
+        assert {c.module for c in sentence.citations} <= {"m90001", "m90002", "m90003"}
+    # and the phone gets the same message again by its client_msg_id
+    again = mobile_app.answer_after_reconnect(client, client_msg_id="r1")
+    assert (again.id, again.answer) == (message.id, message.answer)
