@@ -2,8 +2,9 @@
 
 uvicorn serves config.asgi on a loopback port (tests/asgi_server.py); the student's side is
 tests/mobile/mobile_app.py, which only speaks the generated client (REST) and the websocket.
-The answer path is the real one (answer graph, retrieval on the imported mini book, verifier graph)
-with a scripted model and a lexical entailment scorer: the embedded model is too slow here.
+The answer path is the real one (answer graph, retrieval on the imported mini book, verifier graph);
+the session's model is scripted and its entailment scorer lexical, for speed; one question on its
+own goes to the embedded model and the shipped verifier.
 """
 
 from datetime import timedelta
