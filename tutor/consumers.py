@@ -3,7 +3,8 @@
 Each question runs in its own asyncio task, detached from the socket: a dropped connection only
 stops the delivery. The answer still completes and is saved, so a client that reconnects fetches
 it over REST by its client_msg_id. Frames go straight to the socket (the task runs in the socket's
-process), or through the channel layer when settings.TUTOR_SOCKET_DELIVERY says so.
+process), or through the channel layer when settings.TUTOR_SOCKET_DELIVERY says so (and straight
+again should the layer fail mid-answer: tests/chaos/test_redis_killed.py).
 Wire format: docs/websocket-protocol.md.
 """
 
@@ -40,11 +41,20 @@ def answers_in_flight() -> frozenset[asyncio.Task]:
     return frozenset(_answers_in_flight)
 
 
-class _SocketSink:
-    """Where an answer's frames go while the socket lives; closing it silences the answer."""
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
-    def __init__(self, deliver: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+
+class _SocketSink:
+    """Where an answer's frames go while the socket lives; closing it silences the answer.
+
+    Frames go through ``deliver``; when that is the channel layer and it fails (its Redis down or
+    full), the rest of the answer goes to the socket ``direct``ly, the failed frame first: the answer
+    runs in the socket's own process, so a broken layer need not cost the student their answer.
+    """
+
+    def __init__(self, deliver: Deliver, *, direct: Deliver | None = None) -> None:
         self._deliver = deliver
+        self._direct = direct
         self.open = True
         self.message_id: int | None = None
 
@@ -54,7 +64,16 @@ class _SocketSink:
         try:
             await self._deliver(frame)
         except Exception:  # a full or unreachable layer must not abort the answer: it is saved anyway
-            logger.warning("dropped a tutor frame of message %s", self.message_id, exc_info=True)
+            if self._direct is None or self._deliver is self._direct:
+                logger.warning("dropped a tutor frame of message %s", self.message_id, exc_info=True)
+                return
+            logger.warning(
+                "the channel layer failed mid-answer (message %s): the rest goes to the socket directly",
+                self.message_id,
+                exc_info=True,
+            )
+            self._deliver = self._direct
+            await self.publish(frame)
 
 
 async def _answer_and_relay(*, student: AbstractBaseUser, frame: AskFrame, sink: _SocketSink) -> None:
@@ -150,7 +169,9 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         via_layer = settings.TUTOR_SOCKET_DELIVERY == "channel_layer" and self.channel_layer is not None
-        self.sink = _SocketSink(self._deliver_via_layer if via_layer else self.send_json)
+        self.sink = (
+            _SocketSink(self._deliver_via_layer, direct=self.send_json) if via_layer else _SocketSink(self.send_json)
+        )
         task = asyncio.create_task(_answer_and_relay(student=self.scope["user"], frame=frame, sink=self.sink))
         _answers_in_flight.add(task)
         task.add_done_callback(_answers_in_flight.discard)
