@@ -67,7 +67,7 @@ from .graph.state import (
     Turn,
 )
 from .models import AnswerSentence, Conversation, Message
-from .selectors import interrupted_messages
+from .selectors import INTERRUPTED_CODE, INTERRUPTED_MESSAGE, interrupted_messages
 
 logger = logging.getLogger(__name__)
 
@@ -496,6 +496,24 @@ def _message_reset(*, student: AbstractBaseUser, message_id: int) -> _Prepared:
         unsupported_policy=unsupported_policy_for(student=student, curriculum=curriculum),
         # A retry gives what was asked for: a hint stays a hint.
         hint_first=message.mode == Message.Mode.HINT,
+    )
+
+
+def tutor_interrupted_answers_sweep() -> int:
+    """Fail every answer that lost the process generating it (a restart or crash mid-answer).
+
+    Such an answer is still pending or streaming long after it started
+    (``settings.TUTOR_ANSWER_INTERRUPTED_AFTER_S``); its row becomes failed with code "interrupted"
+    and a message the student can act on, so that every client, list and export sees a final state,
+    not only the reads that present it as failed. Its question and the sentences saved so far are
+    kept, and it can be retried. Idempotent: a second sweep finds nothing. Returns how many rows it
+    failed. Run by a periodic task (``tutor.tasks.interrupted_answers_sweep_task``).
+    """
+    return Message.objects.filter(interrupted_messages()).update(
+        status=Message.Status.FAILED,
+        error_code=INTERRUPTED_CODE,
+        error_message=INTERRUPTED_MESSAGE,
+        completed_at=timezone.now(),
     )
 
 

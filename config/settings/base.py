@@ -126,6 +126,16 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Periodic tasks, run by `celery -A config beat` (one beat process per deployment).
+# An answer cut off by a restart is failed (code "interrupted", retryable) within this many seconds
+# of TUTOR_ANSWER_INTERRUPTED_AFTER_S.
+TUTOR_INTERRUPTED_SWEEP_EVERY_S = env.int("TUTOR_INTERRUPTED_SWEEP_EVERY_S", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "tutor-interrupted-answers-sweep": {
+        "task": "tutor.tasks.interrupted_answers_sweep_task",
+        "schedule": float(TUTOR_INTERRUPTED_SWEEP_EVERY_S),
+    },
+}
 
 # --- Chroma: a server when CHROMA_HOST is set, else a persistent local store ------------------
 CHROMA_HOST = env("CHROMA_HOST", default="")
