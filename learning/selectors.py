@@ -293,6 +293,59 @@ def question_history(*, student: AbstractBaseUser, question_ids: Sequence[int]) 
     return history
 
 
+@dataclass(frozen=True, kw_only=True)
+class Mistake:
+    """A practice question the student last answered wrong."""
+
+    topic: str
+    """The question's section title (as the answer graph's passages name their topic)."""
+    question: str
+    """The stem."""
+    answered: str
+    """The option the student chose; "" for a free-text answer."""
+    key: str
+    """The right option (or a free-text question's model answer)."""
+
+
+# Questions looked at per mistake wanted: a student who got a question right on a later try has
+# several answers to it, and those later right ones drop the question.
+_ANSWERS_PER_MISTAKE = 4
+
+
+def recent_mistakes(*, student_id: int, curriculum_id: int, limit: int) -> list[Mistake]:
+    """The student's most recent wrong answers in this curriculum, newest first, each question once;
+    a question whose latest answer was right is not a mistake any more. First answers count (a
+    hint-first retry does not undo a wrong first answer, as for mastery)."""
+    answers = (
+        PracticeAnswer.objects.filter(student_id=student_id, topic__unit__curriculum_id=curriculum_id)
+        .select_related("topic", "session_question__question")
+        .order_by("-answered_at", "-id")[: limit * _ANSWERS_PER_MISTAKE]
+    )
+    mistakes: list[Mistake] = []
+    seen: set[int] = set()
+    for answer in answers:
+        served = answer.session_question
+        if served.question_id in seen:
+            continue
+        seen.add(served.question_id)
+        if answer.correct:
+            continue
+        options = served.options
+        mistakes.append(
+            Mistake(
+                topic=answer.topic.title,
+                question=served.question.stem,
+                answered=options[answer.chosen_option] if options and answer.chosen_option is not None else "",
+                key=options[served.key_option]
+                if options and served.key_option is not None
+                else served.question.explanation,
+            )
+        )
+        if len(mistakes) == limit:
+            break
+    return mistakes
+
+
 def practice_session_get(*, student: AbstractBaseUser, session_id: int) -> PracticeSession | None:
     return PracticeSession.objects.filter(student=student, pk=session_id).select_related("enrollment").first()
 

@@ -1,3 +1,4 @@
+from learning.selectors import Mistake
 from tutor.graph.prompts import build_answer_messages, condense_question, strip_instructions
 from tutor.graph.state import LearnerContext, Passage, Turn
 
@@ -54,6 +55,35 @@ def test_level_and_weak_topics_change_the_instructions():
     assert "at most 3 short sentences" in advanced
     assert "skip basic definitions" in advanced
     assert "step by step" not in advanced
+
+
+def test_only_the_mistakes_on_the_passages_topics_reach_the_prompt():
+    # given a multiple-choice mistake on the answer's topic, a free-text one on it too, and one elsewhere
+    learner = LearnerContext(
+        recent_mistakes=(
+            Mistake(topic="Osmosis", question="Water moves by?", answered="active transport", key="osmosis"),
+            Mistake(topic="Osmosis", question="Why do cells swell?", answered="", key="Water  enters them."),
+            Mistake(topic="Mitosis", question="What is a spindle?", answered="a gene", key="a fibre"),
+        )
+    )
+
+    # when
+    (system, _) = build_answer_messages(
+        course="Biology 2e",
+        question="What is osmosis?",
+        passages=[_passage(1, "Osmosis moves water.")],
+        learner=learner,
+        history=[],
+    )
+
+    # then
+    assert system.content.endswith(
+        'The student recently answered "Water moves by?" with "active transport", which was wrong '
+        '(the answer is "osmosis"): make the right answer clear. '
+        'The student recently answered "Why do cells swell?", which was wrong '
+        '(the answer is "Water enters them."): make the right answer clear.'
+    )
+    assert "spindle" not in system.content
 
 
 def test_injected_instructions_are_removed_from_passages():

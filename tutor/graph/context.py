@@ -3,6 +3,7 @@
 from asgiref.sync import sync_to_async
 
 from curriculum.models import Topic
+from learning.selectors import recent_mistakes
 
 from ..models import LearnerProfile, TopicMastery
 from .state import LearnerContext
@@ -11,6 +12,8 @@ from .state import LearnerContext
 # practice questions right (mastery is the learner-model issue's estimate of that rate).
 WEAK_MASTERY = 0.5
 MAX_WEAK_TOPICS = 5
+# The latest few: older mistakes were likely practised since, and each one costs prompt tokens.
+MAX_RECENT_MISTAKES = 3
 
 
 @sync_to_async
@@ -26,4 +29,9 @@ def learner_context_load(*, student_id: int | None, curriculum_id: int) -> Learn
         .values_list("topic_id", flat=True)[:MAX_WEAK_TOPICS]
     )
     titles = tuple(Topic.objects.filter(pk__in=list(weak)).values_list("title", flat=True))
-    return LearnerContext(level=profile.level if profile else LearnerProfile.Level.INTERMEDIATE, weak_topics=titles)
+    mistakes = recent_mistakes(student_id=student_id, curriculum_id=curriculum_id, limit=MAX_RECENT_MISTAKES)
+    return LearnerContext(
+        level=profile.level if profile else LearnerProfile.Level.INTERMEDIATE,
+        weak_topics=titles,
+        recent_mistakes=tuple(mistakes),
+    )

@@ -13,6 +13,7 @@ entailed by the syllabus to be shown.
 import re
 
 from curriculum.text import sentence_spans
+from learning.selectors import Mistake
 from llm.types import ChatMessage
 
 from .state import LearnerContext, Passage, Turn
@@ -38,6 +39,8 @@ MAX_SENTENCES = {"beginner": 5, "intermediate": 4, "advanced": 3}
 # prompt tokens (and time on the embedded model).
 HISTORY_TURNS = 3
 MAX_HISTORY_ANSWER_CHARS = 600
+# A mistake's question and answers are quoted into the prompt; a long free-text model answer is cut.
+MAX_MISTAKE_QUOTE_CHARS = 200
 
 # Lines that try to steer the model. Matching is deliberately broad: a false positive drops one
 # sentence of syllabus text, a false negative lets the text talk to the model.
@@ -88,12 +91,26 @@ def build_answer_messages(
     weak_here = [t for t in learner.weak_topics if t in passage_topics]
     if weak_here:
         notes.append(f"Explain {', '.join(weak_here)} step by step: the student finds it hard.")
+    notes += [mistake_note(m) for m in learner.recent_mistakes if m.topic in passage_topics]
     messages = [ChatMessage(role="system", content=system + "\n\n" + " ".join(notes))]
     for turn in history[-HISTORY_TURNS:]:
         messages.append(ChatMessage(role="user", content=turn.question))
         messages.append(ChatMessage(role="assistant", content=turn.answer[:MAX_HISTORY_ANSWER_CHARS] or "(no answer)"))
     messages.append(ChatMessage(role="user", content=question))
     return messages
+
+
+def mistake_note(mistake: Mistake) -> str:
+    """What the prompt tells the model about a practice question the student got wrong."""
+
+    def quote(text: str) -> str:
+        return '"' + " ".join(text.split())[:MAX_MISTAKE_QUOTE_CHARS] + '"'
+
+    answered = f" with {quote(mistake.answered)}" if mistake.answered else ""
+    return (
+        f"The student recently answered {quote(mistake.question)}{answered}, which was wrong "
+        f"(the answer is {quote(mistake.key)}): make the right answer clear."
+    )
 
 
 # Follow-ups that only make sense with the previous question ("why?", "give an example").

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
+from learning.selectors import Mistake
+
 
 @dataclass(frozen=True, kw_only=True)
 class Turn:
@@ -22,6 +24,9 @@ class LearnerContext:
     """"beginner", "intermediate" or "advanced": sets depth, vocabulary and examples."""
     weak_topics: tuple[str, ...] = ()
     """Titles of topics the student has low mastery of: explained step by step when they come up."""
+    recent_mistakes: tuple[Mistake, ...] = ()
+    """Practice questions the student last answered wrong, newest first: the answer clears up the
+    ones on its passages' topics."""
 
 
 @dataclass(frozen=True, kw_only=True)
