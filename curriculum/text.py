@@ -1,8 +1,9 @@
 """The one text module: sentence boundaries, abbreviations, words, stopwords, stemming and BM25.
 
 Used by chunking and the lexical index (``curriculum.indexing``), by the verifier
-(``verification.entailment``, ``verification.checks``, ``verification.revision``) and by the tutor
-(the sentence stream and answer composition). It lives in ``curriculum`` because that is the
+(``verification.entailment``, ``verification.checks``, ``verification.revision``), by the tutor
+(the sentence stream and answer composition) and by practice (``learning.text``: hints, clozes,
+free-text grading). It lives in ``curriculum`` because that is the
 bottom of the allowed import direction (``tutor`` → ``verification`` → ``curriculum``); it imports
 nothing from Django, so training scripts and benchmarks use it without settings.
 
@@ -10,16 +11,21 @@ Pure Python (and numpy only where the caller passes arrays): it runs on every cl
 retrieved passage and every streamed sentence, so it must cost microseconds, and it must give the
 same answer at training and at scoring time.
 
-Two vocabularies, on purpose, both defined here:
+Three vocabularies, on purpose, all defined here:
 
 * **Claim terms** (``content_terms``: ``STOPWORDS`` removed, the crude ``stem``) are what the
   verifier compares claims and evidence on. The entailment combiner and the verifier weights were
   fitted on these features; changing them is a retraining, not a refactor.
 * **Index terms** (``index_terms``: ``INDEX_STOPWORDS`` removed, Snowball stemming) are what the
   BM25 indexes over passages and sections store; retrieval's hit rates were measured with them.
+* **Practice terms** (``practice_terms``: ``PRACTICE_STOPWORDS`` removed, ``practice_stem``) are what
+  practice compares a student's answer with a key on, and what hints and clozes blank: fillers of
+  definitions ("called", "known as") are not words of an answer, and "diffuses" must meet
+  "diffusion". Free-text grading's key coverage and the clozes in BENCHMARKS.md were measured with
+  them (claim terms would count "because" as a word of the key).
 
-Unifying the two is a measured change for later (verifier refit + retrieval benchmark), not
-something to slip in here.
+Unifying them is a measured change for later (verifier refit, retrieval and grading benchmarks),
+not something to slip in here.
 """
 
 from __future__ import annotations
@@ -113,6 +119,18 @@ def split_sentences(text: str) -> list[str]:
     return [piece for start, end in sentence_spans(text) for piece in _chunk_long(text[start:end])]
 
 
+# A figure's credit line, "(credit: modification of work by NASA)", "(credit a: ...; credit b: ...)",
+# one level of brackets inside allowed: OpenStax captions end with one.
+_CREDIT = re.compile(r"\s*\((?:photo )?credits?\b[^()]*(?:\([^()]*\)[^()]*)*\)")
+
+
+def strip_credits(text: str) -> str:
+    """``text`` without figure credit lines: an attribution, not a sentence of the subject. The
+    sentence rule keeps "(credit: ...)" with the caption before it (an opening bracket before a
+    lower-case word does not start a sentence), where a quoted sentence would carry it."""
+    return _CREDIT.sub("", text)
+
+
 def _chunk_long(sentence: str) -> list[str]:
     pieces = sentence.split()
     if len(pieces) <= MAX_SENTENCE_WORDS:
@@ -188,6 +206,44 @@ def index_stem(word: str) -> str:
 def index_terms(text: str) -> list[str]:
     """Index terms of ``text``: lower-cased, ``INDEX_STOPWORDS`` dropped, Snowball-stemmed."""
     return [index_stem(word) for word in _INDEX_TOKEN.findall(text.lower()) if word not in INDEX_STOPWORDS]
+
+
+# --- practice terms ---------------------------------------------------------------------------------
+
+_PRACTICE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\d+(?:\.\d+)?")
+PRACTICE_STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been before
+    being below between both but by can cannot could did do does doing down during each either few for
+    from further had has have having he her here hers him his how however i if in into is isn't it its
+    itself just may might more most much must my neither no nor not of off on once only or other our
+    out over own same she should so some such than that the their them then there these they this those
+    through thus to too under until up upon very was we were what when where which while who whom whose
+    why will with within without would yet you your one two called known usually often many several""".split()
+)
+"""Function words and the fillers of definitions, for practice terms (``practice_terms``)."""
+
+
+def practice_word_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each word of ``text`` as practice reads it: a hyphenated word is one, a
+    decimal number is one."""
+    for match in _PRACTICE_WORD.finditer(text):
+        yield match.start(), match.end()
+
+
+def practice_stem(word: str) -> str:
+    """A crude suffix stripper: "membranes" and "membrane", "diffuses" and "diffusion" meet."""
+    word = word.lower().strip("'-")
+    for suffix in ("ational", "ation", "ition", "ing", "ies", "ied", "ion", "es", "ed", "ly", "s", "e"):
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def practice_terms(text: str) -> set[str]:
+    """Practice terms of ``text``: stems of the words that carry meaning (no ``PRACTICE_STOPWORDS``,
+    no one- or two-letter words)."""
+    found = (w.lower() for w in _PRACTICE_WORD.findall(text))
+    return {practice_stem(w) for w in found if w not in PRACTICE_STOPWORDS and (len(w) > 2 or w.isdigit())}
 
 
 # --- BM25 -------------------------------------------------------------------------------------------

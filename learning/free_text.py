@@ -15,10 +15,11 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from curriculum.text import split_sentences
 from verification.graph.state import EvidencePassage
 from verification.pipeline import SentenceVerdict, verify_sentence
 
-from .text import key_coverage, sentences
+from .text import key_coverage
 
 # The answer must use at least this share of the key's own words (the stem's aside) to be verified.
 MIN_KEY_COVERAGE = 0.5
@@ -44,7 +45,7 @@ class TextCheck:
 
 
 def answer_sentences(text: str) -> list[str]:
-    return sentences(text)[:MAX_ANSWER_SENTENCES]
+    return split_sentences(text)[:MAX_ANSWER_SENTENCES]
 
 
 def decide(

@@ -13,7 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .text import BLANK, STOPWORDS, sentences, term_pattern
+from curriculum.text import PRACTICE_STOPWORDS
+
+from .text import BLANK, passage_sentences, term_pattern
 
 OPTIONS = 4
 MIN_SENTENCE_CHARS = 40
@@ -79,7 +81,7 @@ def key_terms(passages: Sequence[BookPassage]) -> list[KeyTerm]:
             entry = _GLOSSARY_LINE.match(line.strip())
             if entry:
                 _add(glossary, entry.group("term"), passage.unit_position)
-        for sentence in sentences(passage.text):
+        for sentence in passage_sentences(passage.text):
             definition = _DEFINITION.match(sentence)
             if definition:
                 _add(defined, definition.group("term"), passage.unit_position)
@@ -91,7 +93,12 @@ def key_terms(passages: Sequence[BookPassage]) -> list[KeyTerm]:
 def _add(found: dict[str, KeyTerm], term: str, unit_position: int) -> None:
     term = " ".join(term.split()).strip(" -")
     words = term.lower().split()
-    if not words or len(words) > MAX_TERM_WORDS or words[0] in _NOT_TERMS or all(w in STOPWORDS for w in words):
+    if (
+        not words
+        or len(words) > MAX_TERM_WORDS
+        or words[0] in _NOT_TERMS
+        or all(w in PRACTICE_STOPWORDS for w in words)
+    ):
         return
     if len(term) < 3:
         return
@@ -112,7 +119,7 @@ def clozes(
     for passage in passages:
         if passage.topic_id not in topic_ids:
             continue
-        for sentence in sentences(passage.text):
+        for sentence in passage_sentences(passage.text):
             if made.get(passage.topic_id, 0) >= per_topic:
                 break
             if not MIN_SENTENCE_CHARS <= len(sentence) <= MAX_SENTENCE_CHARS or ":" in sentence[:40]:

@@ -16,7 +16,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .text import blank_words, content_words, sentences
+from curriculum.text import practice_terms
+
+from .text import blank_words, passage_sentences
 
 MAX_HINT_CHARS = 400
 
@@ -38,8 +40,8 @@ class Hint:
 
 
 def make_hint(*, stem: str, key: str, section: str, passages: Sequence[Passage]) -> Hint:
-    stem_words = content_words(stem)
-    key_words = content_words(key) - stem_words
+    stem_words = practice_terms(stem)
+    key_words = practice_terms(key) - stem_words
     best = _best_sentence(stem_words=stem_words, key_words=key_words, passages=passages)
     if best is None or not key_words:
         # Nothing in the section is about the question, or the key adds no word to the stem (blanking
@@ -69,18 +71,18 @@ def answer_hint(*, question: str, answer: Sequence[Passage]) -> AnswerHint | Non
     answer turns on, which the student is asked to recall. One term only, so the rest of the
     sentence still reads as a clue ("Speed is the magnitude of _____."). None when the answer adds
     no word to the question."""
-    question_words = content_words(question)
+    question_words = practice_terms(question)
     usage: Counter[str] = Counter()
     first_use: dict[str, int] = {}
     for position, passage in enumerate(answer):
-        for word in content_words(passage.text) - question_words:
+        for word in practice_terms(passage.text) - question_words:
             usage[word] += 1
             first_use.setdefault(word, position)
     if not usage:
         return None
     key_term = min(usage, key=lambda word: (-usage[word], first_use[word], word))
     # Only a sentence with the term in it can hide it: any other would be the answer shown whole.
-    using = [passage for passage in answer if key_term in content_words(passage.text)]
+    using = [passage for passage in answer if key_term in practice_terms(passage.text)]
     best = _best_sentence(stem_words=question_words, key_words={key_term}, passages=using)
     if best is None:
         return None
@@ -95,10 +97,10 @@ def _best_sentence(*, stem_words: set[str], key_words: set[str], passages: Seque
     best: tuple[int, str] | None = None
     best_chunk = 0
     for passage in passages:
-        for sentence in sentences(passage.text):
+        for sentence in passage_sentences(passage.text):
             if len(sentence) > MAX_HINT_CHARS or ":" in sentence[:40]:
                 continue  # overlong, or a glossary line ("term: meaning") that would name the answer
-            words = content_words(sentence)
+            words = practice_terms(sentence)
             score = len(words & stem_words) + 2 * len(words & key_words)
             if score and (best is None or score > best[0]):
                 best = (score, sentence)
