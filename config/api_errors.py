@@ -3,6 +3,8 @@
 Mobile clients switch on ``code`` and show ``message``; the field errors stay under ``details``.
 """
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import serializers
 from rest_framework.views import exception_handler
 
@@ -38,3 +40,21 @@ class ErrorResponseSerializer(serializers.Serializer):
         details = serializers.JSONField(allow_null=True)
 
     error = ErrorSerializer()
+
+
+# The errors any API may answer (``extend_schema(responses={200: ..., **ERROR_RESPONSES})``): a bad
+# request, no or bad credentials, not allowed, not found.
+ERROR_RESPONSES = {
+    400: ErrorResponseSerializer,
+    401: ErrorResponseSerializer,
+    403: ErrorResponseSerializer,
+    404: ErrorResponseSerializer,
+}
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: under /api/ the API's error body (a path no route matches, such as
+    /api/v1/messages/abc/, is documented as the API's 404), elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(api_error_body(code="not_found", message="Not found."), status=404)
+    return page_not_found(request, exception)

@@ -9,6 +9,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_errors import ERROR_RESPONSES
+
 from .importers.errors import SyllabusImportError
 from .importers.uploads import check_upload_size
 from .models import Curriculum
@@ -54,7 +56,7 @@ class CurriculumListApi(APIView):
         attribution = serializers.CharField()
         unit_count = serializers.IntegerField()
 
-    @extend_schema(responses=OutputSerializer(many=True), operation_id="curricula_list")
+    @extend_schema(responses={200: OutputSerializer(many=True), **ERROR_RESPONSES}, operation_id="curricula_list")
     def get(self, request):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(curriculum_list(), request, view=self)
@@ -78,7 +80,7 @@ class CurriculumDetailApi(APIView):
         unsupported_policy = serializers.CharField()
         units = UnitSerializer(many=True)
 
-    @extend_schema(responses=OutputSerializer, operation_id="curricula_retrieve")
+    @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="curricula_retrieve")
     def get(self, request, slug: str):
         curriculum = _curriculum_or_404(slug, request.user)
         data = {
@@ -108,7 +110,7 @@ class UnitDetailApi(APIView):
         position = serializers.IntegerField()
         topics = TopicSerializer(many=True)
 
-    @extend_schema(responses=OutputSerializer, operation_id="units_retrieve")
+    @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="units_retrieve")
     def get(self, request, unit_id: int):
         unit = unit_get(unit_id=unit_id)
         if unit is None or _hidden_from(request.user, unit.curriculum):
@@ -137,7 +139,7 @@ class TopicDetailApi(APIView):
         unit = serializers.CharField(source="unit.title")
         curriculum = serializers.SlugField(source="unit.curriculum.slug")
 
-    @extend_schema(responses=OutputSerializer, operation_id="topics_retrieve")
+    @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="topics_retrieve")
     def get(self, request, topic_id: int):
         topic = topic_get(topic_id=topic_id)
         if topic is None or _hidden_from(request.user, topic.unit.curriculum):
@@ -161,7 +163,7 @@ class CurriculumSearchApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("k", int)],
-        responses=OutputSerializer(many=True),
+        responses={200: OutputSerializer(many=True), **ERROR_RESPONSES},
         operation_id="curricula_search",
     )
     def get(self, request, slug: str):
@@ -194,7 +196,7 @@ class PassageDetailApi(APIView):
         text = serializers.CharField()
         attribution = serializers.CharField(source="curriculum.attribution")
 
-    @extend_schema(responses={200: OutputSerializer}, operation_id="passages_retrieve")
+    @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="passages_retrieve")
     def get(self, request, chunk_id: int):
         chunk = chunk_get(chunk_id=chunk_id)
         # A passage of a curriculum the user may not study is as absent as one that does not exist.
@@ -216,7 +218,7 @@ class DocumentUploadApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer},
-        responses={202: OutputSerializer},
+        responses={202: OutputSerializer, **ERROR_RESPONSES},
         operation_id="documents_upload",
     )
     def post(self, request, slug: str):
@@ -251,7 +253,7 @@ class IngestionJobDetailApi(APIView):
         error = serializers.CharField()
         result = serializers.JSONField()
 
-    @extend_schema(responses=OutputSerializer, operation_id="ingestion_jobs_retrieve")
+    @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="ingestion_jobs_retrieve")
     def get(self, request, job_id: int):
         job = ingestion_job_get(user=request.user, job_id=job_id)
         if job is None:

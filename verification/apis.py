@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_errors import ERROR_RESPONSES
 from curriculum.selectors import curriculum_can_teach, curriculum_get
 
 from .selectors import OperatingPoint, verification_record_list, verification_run_get, verifier_operating_point
@@ -22,7 +23,9 @@ class VerificationBatchCreateApi(APIView):
         status = serializers.CharField()
 
     @extend_schema(
-        request=InputSerializer, responses={202: OutputSerializer}, operation_id="verification_batches_create"
+        request=InputSerializer,
+        responses={202: OutputSerializer, **ERROR_RESPONSES},
+        operation_id="verification_batches_create",
     )
     def post(self, request: Request, slug: str) -> Response:
         curriculum = curriculum_get(slug=slug)
@@ -61,7 +64,7 @@ class VerificationRunDetailApi(APIView):
         claims = serializers.ListField(child=serializers.CharField())
         records = RecordSerializer(many=True)
 
-    @extend_schema(responses=OutputSerializer, operation_id="verification_runs_retrieve")
+    @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="verification_runs_retrieve")
     def get(self, request: Request, run_id: int) -> Response:
         run = verification_run_get(user=request.user, run_id=run_id)
         if run is None:
