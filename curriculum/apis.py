@@ -1,18 +1,21 @@
 """REST endpoints for curricula: thin — parse, call one selector or service, format."""
 
+import logging
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ERROR_RESPONSES
+from config.api_errors import ERROR_RESPONSES, ErrorResponseSerializer
 
 from .importers.errors import SyllabusImportError
 from .importers.uploads import check_upload_size
+from .indexing.vector_store import VectorStoreUnavailableError
 from .models import Curriculum
 from .retrieval import search_chunks
 from .selectors import (
@@ -31,6 +34,8 @@ from .services import ingestion_job_create, ingestion_job_progress
 
 MAX_SEARCH_K = 20  # more passages than a student can read; also bounds the work per request
 MAX_QUERY_CHARS = 1000
+
+logger = logging.getLogger(__name__)
 
 
 def _curriculum_or_404(slug: str, user: AbstractBaseUser | AnonymousUser) -> Curriculum:
@@ -147,6 +152,14 @@ class TopicDetailApi(APIView):
         return Response(self.OutputSerializer(topic).data)
 
 
+class SearchUnavailable(APIException):
+    """503: the vector store is down or restarting; the same search works again once it is back."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Search is unavailable for a moment; please try again shortly."
+    default_code = "search_unavailable"
+
+
 class CurriculumSearchApi(APIView):
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(max_length=MAX_QUERY_CHARS, trim_whitespace=True)
@@ -163,7 +176,7 @@ class CurriculumSearchApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("k", int)],
-        responses={200: OutputSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: OutputSerializer(many=True), **ERROR_RESPONSES, 503: ErrorResponseSerializer},
         operation_id="curricula_search",
     )
     def get(self, request, slug: str):
@@ -172,9 +185,13 @@ class CurriculumSearchApi(APIView):
             raise PermissionDenied("You are not enrolled in this curriculum.")
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        results = search_chunks(
-            curriculum_id=curriculum.pk, query=params.validated_data["q"], k=params.validated_data["k"]
-        )
+        try:
+            results = search_chunks(
+                curriculum_id=curriculum.pk, query=params.validated_data["q"], k=params.validated_data["k"]
+            )
+        except VectorStoreUnavailableError as error:
+            logger.warning("search in %s failed: %s", curriculum.slug, error)
+            raise SearchUnavailable() from error
         return Response(self.OutputSerializer(results, many=True).data)
 
 

@@ -330,17 +330,19 @@ def _validate(*, queries: Sequence[str], k: int) -> None:
 def _dense_rankings(
     curriculum_id: int, query_vectors: np.ndarray, *, candidates: int, topic_ids: Sequence[int] | None
 ) -> list[list[tuple[int, float]]]:
-    """Per query, (chunk id, cosine similarity) best first."""
-    collection = vector_store.get_collection(curriculum_id, create=False)
-    if collection is None:
-        return [[] for _ in range(len(query_vectors))]
-    where = {"topic_id": {"$in": [int(topic_id) for topic_id in topic_ids]}} if topic_ids is not None else None
-    result = collection.query(
-        query_embeddings=query_vectors,  # type: ignore[arg-type]
-        n_results=candidates,
-        where=where,  # type: ignore[arg-type]
-        include=["distances"],  # type: ignore[list-item]
-    )
+    """Per query, (chunk id, cosine similarity) best first. Raises VectorStoreUnavailableError when the
+    Chroma server cannot be reached."""
+    with vector_store.reachable():
+        collection = vector_store.get_collection(curriculum_id, create=False)
+        if collection is None:
+            return [[] for _ in range(len(query_vectors))]
+        where = {"topic_id": {"$in": [int(topic_id) for topic_id in topic_ids]}} if topic_ids is not None else None
+        result = collection.query(
+            query_embeddings=query_vectors,  # type: ignore[arg-type]
+            n_results=candidates,
+            where=where,  # type: ignore[arg-type]
+            include=["distances"],  # type: ignore[list-item]
+        )
     distances = result["distances"] or []
     return [
         [(int(record_id), 1.0 - float(distance)) for record_id, distance in zip(ids, query_distances, strict=True)]

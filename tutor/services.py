@@ -30,6 +30,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from curriculum.indexing.vector_store import VectorStoreUnavailableError
 from curriculum.models import Chunk, Curriculum
 from curriculum.selectors import chunk_map, curriculum_can_study, unsupported_policy_for
 from learning.selectors import enrollment_get, hint_first_for
@@ -76,6 +77,9 @@ logger = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 MAX_CLIENT_MSG_ID_CHARS = 64
 HISTORY_MESSAGES = 6
+SEARCH_UNAVAILABLE_MESSAGE = (
+    "The tutor cannot search your syllabus right now. Your question is saved; please try again in a minute."
+)
 
 EventSink = Callable[[AnswerEvent], Awaitable[None]]
 
@@ -197,6 +201,15 @@ async def _answer(prepared: _Prepared, *, on_event: EventSink, verify: bool | No
     except LLMError as exc:
         run.cancel()
         code, text = _llm_failure(exc)
+        await _message_finish(
+            message=message, outcome=run.outcome(status=Message.Status.FAILED, error_code=code, error_message=text)
+        )
+        await on_event(Failed(code=code, message=text, message_id=message.pk))
+        return message
+    except VectorStoreUnavailableError as exc:
+        run.cancel()
+        logger.warning("answer for message %s: %s", message.pk, exc)
+        code, text = "search_unavailable", SEARCH_UNAVAILABLE_MESSAGE
         await _message_finish(
             message=message, outcome=run.outcome(status=Message.Status.FAILED, error_code=code, error_message=text)
         )

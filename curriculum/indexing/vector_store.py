@@ -10,8 +10,9 @@ Chroma's default one would try to download a model at first use, which fails off
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +30,23 @@ _client_lock = threading.Lock()
 # (128), and a search beam of 64, just above the 50 candidates retrieval asks for (the beam must be at
 # least that wide); query latency at 100k chunks is in bench/results/retrieval.md.
 HNSW_CONFIGURATION = {"space": "cosine", "ef_construction": 128, "ef_search": 64, "max_neighbors": 16}
+
+
+class VectorStoreUnavailableError(RuntimeError):
+    """The Chroma server cannot be reached: down, restarting, or not answering. Transient: the same
+    client reconnects by itself once the server is back (tests/chaos/test_chroma_restarted.py)."""
+
+
+@contextlib.contextmanager
+def reachable() -> Iterator[None]:
+    """Raise VectorStoreUnavailableError for a Chroma server's transport failure in the block."""
+    import httpx
+
+    try:
+        yield
+    except httpx.TransportError as error:
+        where = f"{settings.CHROMA_HOST}:{settings.CHROMA_PORT}"
+        raise VectorStoreUnavailableError(f"the Chroma server at {where} cannot be reached: {error!r}") from error
 
 
 def collection_name(curriculum_id: int) -> str:
