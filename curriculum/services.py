@@ -3,7 +3,9 @@
 An import is all-or-nothing across the database and the vector index: rows are written in one
 transaction, the new chunks are indexed inside it, and if anything fails the new vectors are
 removed before the transaction rolls back. Vectors of replaced chunks are only deleted once the
-transaction has committed, so a failed re-import leaves the previous version fully searchable.
+transaction has committed, so a failed re-import leaves the previous version fully searchable. A
+killed import (SIGKILL: no cleanup runs) leaves vectors that no row owns; the next import of the
+curriculum removes them first (``_index_orphans_delete``), so a redelivered job indexes it once.
 """
 
 import hashlib
@@ -23,7 +25,7 @@ from .importers.openstax import parse_openstax_book
 from .importers.parsed import ParsedSyllabus, ParsedTopic
 from .importers.uploads import check_upload, unpack_book
 from .indexing.chunking import split_into_chunks
-from .indexing.index import IndexedChunk, delete_chunks, drop_curriculum_index, index_chunks
+from .indexing.index import IndexedChunk, delete_chunks, drop_curriculum_index, index_chunks, indexed_chunk_ids
 from .models import (
     Chunk,
     Classroom,
@@ -104,6 +106,7 @@ def curriculum_import_parsed(
         curriculum.attribution = parsed.attribution
         curriculum.save(update_fields=["title", "source_format", "attribution", "updated_at"])
     curriculum = Curriculum.objects.select_for_update().get(pk=curriculum.pk)
+    _index_orphans_delete(curriculum_id=curriculum.pk)
 
     new_chunks: list[IndexedChunk] = []
     stale_chunk_ids: list[int] = []
@@ -141,6 +144,23 @@ def curriculum_import_parsed(
         chunks_removed=len(stale_chunk_ids),
         questions=questions,
     )
+
+
+def _index_orphans_delete(*, curriculum_id: int) -> int:
+    """Remove the vectors that no chunk row owns: those of an import whose process was killed (a
+    worker's SIGKILL, an OOM kill) after it had indexed and before its transaction committed, which
+    no ``except`` could clean up. Called under the curriculum's row lock, so no other import of it
+    is in flight; the broker's redelivery of the killed import then indexes the book exactly once."""
+    indexed = indexed_chunk_ids(curriculum_id=curriculum_id)
+    if not indexed:
+        return 0
+    orphans = indexed - set(Chunk.objects.filter(curriculum_id=curriculum_id).values_list("id", flat=True))
+    if orphans:
+        logger.warning(
+            "curriculum %s: removing %d vectors of an import that never committed", curriculum_id, len(orphans)
+        )
+        delete_chunks(curriculum_id=curriculum_id, chunk_ids=sorted(orphans))
+    return len(orphans)
 
 
 def _unit_upsert(*, curriculum: Curriculum, title: str, part: str, number: str) -> Unit:
