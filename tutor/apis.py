@@ -330,6 +330,9 @@ class AnswerRetryApi(APIView):
         responses={
             200: MessageSerializer,
             **_ERRORS,
+            409: OpenApiResponse(
+                ErrorResponseSerializer, description="not_retryable: the message is not failed or cancelled."
+            ),
             503: OpenApiResponse(ErrorResponseSerializer, description="The language model failed again."),
         },
         operation_id="messages_retry",
