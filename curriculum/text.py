@@ -174,9 +174,19 @@ def stem(word: str) -> str:
     return word
 
 
-def content_terms(text: str) -> list[str]:
-    """Claim terms: stemmed content words (stopwords removed), in order, duplicates kept."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+def content_terms(text: str, *, keep_letters: bool = False) -> list[str]:
+    """Claim terms: stemmed content words (stopwords removed), in order, duplicates kept.
+
+    ``keep_letters`` also keeps a single capital letter other than "A" and "I" (the "T" of "T
+    cells", the "B" of "vitamin B"), which the stopwords drop: the extractive rule must not read
+    "produced by T cells" in "produced by B cells"."""
+    if not keep_letters:
+        return [stem(w) for w in words(text) if w not in STOPWORDS]
+    return [
+        w.lower() if len(w) == 1 and w.isupper() and w not in "AI" else stem(w.lower().replace("’", "'"))
+        for w in _WORD.findall(text)
+        if w.lower().replace("’", "'") not in STOPWORDS or (len(w) == 1 and w.isupper() and w not in "AI")
+    ]
 
 
 _INDEX_TOKEN = re.compile(r"[^\W_]+")

@@ -34,7 +34,7 @@ from verification.entailment.evidence import (
 from verification.entailment.features import claim_features
 from verification.entailment.judge import LlmJudge
 
-CHECKS_VERSION = "checks1+extractive2"
+CHECKS_VERSION = "checks1+extractive3"
 # P(supported) given to an extractive, check-passing claim: its precision on the dev set, 24 of 24
 # claims over all sources, Laplace-smoothed ((24 + 1) / (24 + 2)); docs/verifier.md. It clears the
 # operating threshold:
