@@ -1,7 +1,8 @@
 """A Celery worker killed with SIGKILL in the middle of importing a book; another one takes over.
 
-The broker delivers the unacknowledged task again (acks_late), and the book ends up indexed exactly
-once: the same chunks in PostgreSQL and in the Chroma server, none left behind by the lost attempt.
+The broker (RabbitMQ on 5672, else the machine's Redis) delivers the unacknowledged task again
+(acks_late), and the book ends up indexed exactly once: the same chunks in PostgreSQL and in the
+Chroma server, none left behind by the lost attempt.
 """
 
 import os
@@ -9,6 +10,7 @@ import sys
 import uuid
 
 import pytest
+import redis
 from celery import Celery
 from django.core.files.base import ContentFile
 from kombu import Connection
@@ -22,23 +24,30 @@ from curriculum.services import parse_upload
 from tests.chaos.processes import django_env, kill_hard, running, wait_until
 from tests.factories import CurriculumFactory
 
-BROKER_URL = os.environ.get("CHAOS_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 EMBED_STEP = 4
 """Chunks per upsert in the worker: the kill lands after a few upserts, long before the commit."""
+REDIS_BROKER_URL = "redis://127.0.0.1:6379/13"
+"""The machine's Redis (only used, never stopped), where there is no RabbitMQ."""
+VISIBILITY_TIMEOUT_S = 3
+"""On Redis, an unacknowledged task is delivered again this long after it was taken (an hour by
+default); RabbitMQ delivers it again as soon as the killed worker's connection drops."""
 
 
-def _broker_reachable() -> bool:
+def _reachable(url: str) -> bool:
     try:
-        with Connection(BROKER_URL, connect_timeout=1) as connection:
+        with Connection(url, connect_timeout=1) as connection:
             connection.ensure_connection(max_retries=1)
         return True
     except (OSError, OperationalError):
         return False
 
 
+AMQP_URL = os.environ.get("CHAOS_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+BROKER_URL = next((url for url in (AMQP_URL, REDIS_BROKER_URL) if _reachable(url)), "")
+
 pytestmark = [
     pytest.mark.chaos,
-    pytest.mark.skipif(not _broker_reachable(), reason=f"no broker at {BROKER_URL}"),
+    pytest.mark.skipif(not BROKER_URL, reason=f"no broker at {AMQP_URL} or {REDIS_BROKER_URL}"),
 ]
 
 
@@ -61,6 +70,8 @@ def _worker(queue: str):  # type: ignore[no-untyped-def]
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
     args += ["--loglevel=warning", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     env = django_env(CELERY_BROKER_URL=BROKER_URL, CELERY_TASK_ALWAYS_EAGER="false", CHAOS_EMBED_STEP=str(EMBED_STEP))
+    if BROKER_URL.startswith("redis://"):
+        env["CHAOS_VISIBILITY_TIMEOUT_S"] = str(VISIBILITY_TIMEOUT_S)
     return running(args, ready=None, env=env)
 
 
@@ -110,5 +121,7 @@ def test_a_worker_killed_mid_import_leaves_the_book_indexed_exactly_once(chroma_
     finally:
         with Connection(BROKER_URL) as connection:
             connection.default_channel.queue_delete(queue)
+        if BROKER_URL.startswith("redis://"):
+            redis.Redis.from_url(BROKER_URL).delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         client.close()
         drop_curriculum_index(curriculum_id=curriculum.pk)
