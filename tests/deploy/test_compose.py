@@ -14,7 +14,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "config" / "settings"
-APP_SERVICES = ("web", "worker", "migrate")
+APP_SERVICES = ("web", "worker", "beat", "migrate")
 # The variables that point the app at another service -> (the compose service, its image).
 SERVICE_URLS = {
     "DATABASE_URL": ("db", "postgres:"),
@@ -120,8 +120,16 @@ def test_web_worker_and_commands_run_one_image_after_the_migrations():
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert services["web"]["command"][0] == "uvicorn"
     assert services["worker"]["command"][0] == "celery"
-    for app in ("web", "worker"):
+    for app in ("web", "worker", "beat"):
         assert services[app]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_one_beat_runs_the_periodic_tasks():
+    # given the compose file
+    services = _compose()["services"]
+    # then a beat service runs celery beat, without a replica count that would enqueue tasks twice
+    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    assert "deploy" not in services["beat"] or services["beat"]["deploy"].get("replicas", 1) == 1
 
 
 @pytest.mark.parametrize(
