@@ -6,6 +6,7 @@ plain typed code: the consumer only moves frames between the socket and the tuto
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,11 @@ from .events import AnswerEvent, Failed
 # bigger is not a question and is refused before it is parsed.
 MAX_FRAME_CHARS = 16 * 1024
 MAX_CLIENT_MSG_ID_CHARS = 64  # Message.client_msg_id's column width
+# Ids are 64-bit columns: a bigger integer would fail in the database instead of as a bad frame.
+MAX_ID = 2**63 - 1
+# Text no database column can hold: PostgreSQL refuses NUL, and an unpaired surrogate (legal in
+# JSON's \uD800 escapes) cannot be encoded as UTF-8. DRF's CharField refuses both for REST.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +57,7 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
         raise ProtocolError(code="frame_too_large", message=f"Frames are limited to {MAX_FRAME_CHARS} characters.")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the parser's depth
         raise ProtocolError(code="bad_json", message="That frame is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ProtocolError(code="bad_frame", message='A frame must be a JSON object with a "type".')
@@ -74,7 +80,11 @@ def _parse_ask(data: dict[str, Any]) -> AskFrame:
         problems.append("question must be a string")
     if not isinstance(client_msg_id, str) or not client_msg_id or len(client_msg_id) > MAX_CLIENT_MSG_ID_CHARS:
         problems.append(f"client_msg_id must be a non-empty string of at most {MAX_CLIENT_MSG_ID_CHARS} characters")
-    if conversation_id is not None and (isinstance(conversation_id, bool) or not isinstance(conversation_id, int)):
+    if any(isinstance(value, str) and _UNSTORABLE.search(value) for value in (curriculum, question, client_msg_id)):
+        problems.append("text must not contain NUL characters or unpaired surrogates")
+    if conversation_id is not None and (
+        isinstance(conversation_id, bool) or not isinstance(conversation_id, int) or abs(conversation_id) > MAX_ID
+    ):
         problems.append("conversation_id must be an integer or null")
     if not isinstance(full_answer, bool):
         problems.append("full_answer must be true or false")
