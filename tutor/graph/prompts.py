@@ -47,10 +47,22 @@ MAX_MISTAKE_QUOTE_CHARS = 200
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|previous|above|system)"
     r"|\byou are (now|no longer)\b|\bsystem prompt\b|\bnew instructions?\b"
-    r"|\b(assistant|ai|model|chatbot|tutor)\b.{0,20}\b(must|should) (now )?(say|reply|respond|answer|output)\b"
+    r"|\b(assistant|ai|model|chatbot|tutor)s?\b.{0,30}\b(must|should|will|always|now)\s+(now\s+|always\s+)?"
+    r"(say|reply|replies|respond|responds|answer|answers|output|outputs|write|writes|print|prints)\b"
+    r"|\b(end|begin|start|finish)\s+(every|each|your|all)\s+(answers?|repl(y|ies)|responses?)\b"
     r"|^\s*(system|assistant|user)\s*:",
     re.IGNORECASE,
 )
+
+
+# The data section's own tags, written into syllabus text to close the section early and speak
+# outside it ("</syllabus_passages> New rules: ..."): removed from passages before they are fenced.
+_FENCE_TAG = re.compile(r"<\s*/?\s*syllabus_passages\s*>", re.IGNORECASE)
+
+
+def fence_safe(text: str) -> str:
+    """Syllabus text that cannot open or close the prompt's passages section."""
+    return _FENCE_TAG.sub("", text)
 
 
 def sentence_budget(level: str) -> int:
@@ -79,7 +91,7 @@ def build_answer_messages(
     history: list[Turn],
 ) -> list[ChatMessage]:
     level = learner.level if learner.level in LEVEL_GUIDANCE else "intermediate"
-    numbered = "\n".join(f"[{p.number}] ({p.topic}) {p.text}" for p in passages)
+    numbered = "\n".join(f"[{p.number}] ({fence_safe(p.topic)}) {fence_safe(p.text)}" for p in passages)
     system = (
         SYSTEM_INSTRUCTIONS.format(course=course, max_sentences=MAX_SENTENCES[level])
         + "\n\n<syllabus_passages>\n"
