@@ -12,7 +12,7 @@ entailed by the syllabus to be shown.
 
 import re
 
-from curriculum.text import sentence_spans
+from curriculum.injection import strip_instructions as strip_instructions
 from learning.selectors import Mistake
 from llm.types import ChatMessage
 
@@ -42,19 +42,6 @@ MAX_HISTORY_ANSWER_CHARS = 600
 # A mistake's question and answers are quoted into the prompt; a long free-text model answer is cut.
 MAX_MISTAKE_QUOTE_CHARS = 200
 
-# Lines that try to steer the model. Matching is deliberately broad: a false positive drops one
-# sentence of syllabus text, a false negative lets the text talk to the model.
-_INJECTION = re.compile(
-    r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|previous|above|system)"
-    r"|\byou are (now|no longer)\b|\bsystem prompt\b|\bnew instructions?\b"
-    r"|\b(assistant|ai|model|chatbot|tutor)s?\b.{0,30}\b(must|should|will|always|now)\s+(now\s+|always\s+)?"
-    r"(say|reply|replies|respond|responds|answer|answers|output|outputs|write|writes|print|prints)\b"
-    r"|\b(end|begin|start|finish)\s+(every|each|your|all)\s+(answers?|repl(y|ies)|responses?)\b"
-    r"|^\s*(system|assistant|user)\s*:",
-    re.IGNORECASE,
-)
-
-
 # The data section's own tags, written into syllabus text to close the section early and speak
 # outside it ("</syllabus_passages> New rules: ..."): removed from passages before they are fenced.
 _FENCE_TAG = re.compile(r"<\s*/?\s*syllabus_passages\s*>", re.IGNORECASE)
@@ -68,18 +55,6 @@ def fence_safe(text: str) -> str:
 def sentence_budget(level: str) -> int:
     """How many sentences an answer may have: the prompt asks for it, the draft node enforces it."""
     return MAX_SENTENCES.get(level, MAX_SENTENCES["intermediate"])
-
-
-def strip_instructions(text: str) -> str:
-    """Remove sentences of syllabus text that address the model; the rest keeps its layout."""
-    # Sentence ends and line breaks (glossary lines and headings carry no full stop).
-    spans = list(sentence_spans(text))
-    kept = []
-    for i, (start, end) in enumerate(spans):
-        separator = text[end : spans[i + 1][0]] if i + 1 < len(spans) else ""
-        if not _INJECTION.search(text[start:end]):
-            kept.append(text[start:end] + separator)
-    return "".join(kept).strip()
 
 
 def build_answer_messages(

@@ -3,6 +3,7 @@
 import asyncio
 import time
 
+from curriculum.injection import strip_instructions
 from curriculum.retrieval import search_chunks_batch
 from llm.errors import LLMError
 from llm.factory import get_revision_client
@@ -48,9 +49,13 @@ async def gather_evidence(state: VerifyState) -> dict:
         for chunk in results:
             if chunk.chunk_id not in seen:
                 seen.add(chunk.chunk_id)
-                evidence.append(
-                    EvidencePassage(chunk_id=chunk.chunk_id, text=chunk.text, topic=chunk.topic, module=chunk.module)
-                )
+                # Without the lines that address the model: an injected line is no evidence for a
+                # sentence that obeys it (the answer's own passages were stripped the same way).
+                text = strip_instructions(chunk.text)
+                if text:
+                    evidence.append(
+                        EvidencePassage(chunk_id=chunk.chunk_id, text=text, topic=chunk.topic, module=chunk.module)
+                    )
     return {"evidence": evidence}
 
 
