@@ -11,7 +11,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
@@ -20,6 +19,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from config.api_errors import ErrorResponseSerializer
+from config.pagination import BoundedLimitOffsetPagination
 from curriculum.importers.errors import SyllabusImportError
 from curriculum.importers.uploads import check_upload_size
 from curriculum.models import Classroom
@@ -131,7 +131,7 @@ class ClassroomDetailSerializer(ClassroomSerializer):
 
 
 class ClassroomListCreateApi(TeacherApi):
-    pagination_class = LimitOffsetPagination
+    pagination_class = BoundedLimitOffsetPagination
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=255)
@@ -193,7 +193,7 @@ class ClassroomDetailApi(TeacherApi):
 
 
 class ClassroomRosterApi(TeacherApi):
-    pagination_class = LimitOffsetPagination
+    pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema(responses={200: StudentSerializer(many=True), **_ERRORS_404}, operation_id="teacher_classes_roster")
     def get(self, request: Request, classroom_id: int) -> Response:

@@ -6,12 +6,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ERROR_RESPONSES, ErrorResponseSerializer
+from config.pagination import BoundedLimitOffsetPagination
 
 from .importers.errors import SyllabusImportError
 from .importers.uploads import check_upload_size
@@ -52,7 +52,7 @@ def _hidden_from(user: AbstractBaseUser | AnonymousUser, curriculum: Curriculum)
 
 
 class CurriculumListApi(APIView):
-    pagination_class = LimitOffsetPagination  # also tells the schema that the list is paginated
+    pagination_class = BoundedLimitOffsetPagination  # also tells the schema that the list is paginated
 
     class OutputSerializer(serializers.Serializer):
         slug = serializers.SlugField()

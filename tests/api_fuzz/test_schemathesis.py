@@ -49,6 +49,10 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples an operation (valid and invalid together); API_FUZZ_EXAMPLES=50 for a deeper run by hand.
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "3"))
+# CI draws the same examples every run: a new random find (three so far on PostgreSQL: a NUL in a
+# query parameter, a bigint-overflowing offset, a blank email the schema called an address) must
+# not turn an unrelated change red. API_FUZZ_RANDOM=1 explores new ones by hand.
+DERANDOMIZE = os.environ.get("API_FUZZ_RANDOM") != "1"
 KEY = "Osmosis is the diffusion of water through a semipermeable membrane."
 
 
@@ -140,14 +144,26 @@ def _sent_and_checked(case, world, role) -> None:
 
 
 @schema.exclude(operation_id=ASKING).parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=DERANDOMIZE,
+    database=None,
+)
 def test_no_server_error_and_responses_as_documented(case, world, role):
     # given a signed-in student or teacher and a request generated from the schema
     _sent_and_checked(case, world, role)
 
 
 @schema.include(operation_id=ASKING).parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=DERANDOMIZE,
+    database=None,
+)
 def test_asking_gets_no_server_error_and_responses_as_documented(case, transactional_db, world, role):
     # given a signed-in student or teacher and a question (or a retry) generated from the schema
     _sent_and_checked(case, world, role)
