@@ -52,6 +52,18 @@ def fence_safe(text: str) -> str:
     return _FENCE_TAG.sub("", text)
 
 
+# A course title is a name: anything longer is not one, and the prompt quotes it in its instructions.
+MAX_COURSE_TITLE_CHARS = 120
+
+
+def course_title(title: str) -> str:
+    """A curriculum's title as the instructions quote it. A teacher's own syllabus names itself, so
+    its title is syllabus text like any other: one line, no fence tags, no sentence that addresses
+    the model, no quote that closes the instructions' own quotation marks."""
+    one_line = " ".join(fence_safe(title).split()).replace('"', "'")
+    return strip_instructions(one_line)[:MAX_COURSE_TITLE_CHARS] or "your course"
+
+
 def sentence_budget(level: str) -> int:
     """How many sentences an answer may have: the prompt asks for it, the draft node enforces it."""
     return MAX_SENTENCES.get(level, MAX_SENTENCES["intermediate"])
@@ -68,7 +80,7 @@ def build_answer_messages(
     level = learner.level if learner.level in LEVEL_GUIDANCE else "intermediate"
     numbered = "\n".join(f"[{p.number}] ({fence_safe(p.topic)}) {fence_safe(p.text)}" for p in passages)
     system = (
-        SYSTEM_INSTRUCTIONS.format(course=course, max_sentences=MAX_SENTENCES[level])
+        SYSTEM_INSTRUCTIONS.format(course=course_title(course), max_sentences=MAX_SENTENCES[level])
         + "\n\n<syllabus_passages>\n"
         + numbered
         + "\n</syllabus_passages>"
