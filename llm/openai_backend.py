@@ -1,7 +1,9 @@
 """Chat completion against any OpenAI-compatible server: vLLM in production, llama_cpp.server locally.
 
 Timeouts and retries are explicit because the openai client's defaults (600 s read timeout, two
-retries) would leave a student staring at a spinner for up to half an hour.
+retries) would leave a student staring at a spinner for up to half an hour. The read timeout bounds
+each silence only: a server that trickles a token every few seconds never trips it, so every
+request also has a whole-request deadline (OpenAIBackendConfig.deadline_s).
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ class OpenAIBackendConfig:
     student would wait the whole timeout again)."""
     structured_output: StructuredOutputMode = "json_schema"
     """"json_schema" for vLLM, "json_object" for llama_cpp.server."""
+    min_tokens_per_s: float = 2.0
+    """The slowest generation still worth waiting for; it sets the whole-request deadline
+    (deadline_s). 2 tokens/s is under half a student's reading speed (~5 tokens/s) and 15-50x below
+    what the embedded SmolLM2 decodes on 2 busy cores (30-100 tokens/s, BENCHMARKS.md) or vLLM per
+    stream under load: only a stuck or trickling server is that slow."""
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -81,10 +88,52 @@ class OpenAIBackendConfig:
             raise LLMConfigurationError("LLM_CONNECT_TIMEOUT_S and LLM_READ_TIMEOUT_S must be positive")
         if self.max_retries < 0:
             raise LLMConfigurationError(f"LLM_MAX_RETRIES must be >= 0, got {self.max_retries}")
+        if self.min_tokens_per_s <= 0:
+            raise LLMConfigurationError(f"min_tokens_per_s must be positive, got {self.min_tokens_per_s}")
         if self.structured_output not in STRUCTURED_OUTPUT_MODES:
             raise LLMConfigurationError(
                 f"LLM_STRUCTURED_OUTPUT must be one of {STRUCTURED_OUTPUT_MODES}, got {self.structured_output!r}"
             )
+
+    def deadline_s(self, max_tokens: int) -> float:
+        """Seconds one request for up to ``max_tokens`` tokens may take in all: connecting (retries
+        included), then a read timeout for the first byte (queueing, the prompt), then every token
+        at ``min_tokens_per_s``. 143 s for a 220-token answer at the defaults: well under the 600 s
+        after which an answer still streaming counts as interrupted (TUTOR_ANSWER_INTERRUPTED_AFTER_S)."""
+        return self.connect_timeout_s + self.read_timeout_s + max_tokens / self.min_tokens_per_s
+
+
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    """When one request must be over, on the event loop's clock."""
+
+    at: float
+    seconds: float
+    max_tokens: int
+
+    @classmethod
+    def start(cls, config: OpenAIBackendConfig, max_tokens: int) -> _Deadline:
+        seconds = config.deadline_s(max_tokens)
+        return cls(at=asyncio.get_running_loop().time() + seconds, seconds=seconds, max_tokens=max_tokens)
+
+    async def wait(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable`` until the deadline; past it, LLMUnavailableError("timeout").
+
+        Only the waits on the server are bounded this way, never the caller's work between two
+        streamed tokens: a timeout spanning an async generator's yield would cancel the consumer.
+        """
+        timeout = asyncio.timeout_at(self.at)
+        try:
+            async with timeout:
+                return await awaitable
+        except TimeoutError as exc:
+            if not timeout.expired():
+                raise
+            raise LLMUnavailableError(
+                "timeout",
+                f"the request took longer than its whole-request deadline of {self.seconds:g} s "
+                f"({self.max_tokens} tokens; a server answering, but too slowly)",
+            ) from exc
 
 
 class _RetryableError(Exception):
@@ -122,6 +171,12 @@ class OpenAIChatClient:
                     ),
                     # Retries are ours (_with_retries): the client's would also retry timeouts.
                     max_retries=0,
+                    # The SDK's own pool closes itself on garbage collection by scheduling aclose()
+                    # on whatever loop is running then: for a pool whose loop has ended (a Celery
+                    # task's, a test's) that is another loop, and aclose fails there with "Event
+                    # loop is closed", logged as an unretrieved task error in the live server. This
+                    # pool (same defaults, no finaliser) is dropped with its loop instead.
+                    http_client=openai.DefaultAsyncHttpxClient(),
                 )
                 self._clients[loop] = client
             return client
@@ -189,7 +244,8 @@ class OpenAIChatClient:
         async def call(client: AsyncOpenAI) -> Any:
             return await client.chat.completions.create(**kwargs, stream=False)
 
-        completion = await self._with_retries(call)
+        deadline = _Deadline.start(self.config, max_tokens=1)
+        completion = await deadline.wait(self._with_retries(call))
         choices = getattr(completion, "choices", None)
         logprobs = getattr(choices[0], "logprobs", None) if choices else None
         content = getattr(logprobs, "content", None) if logprobs is not None else None
@@ -226,7 +282,8 @@ class OpenAIChatClient:
         async def call(client: AsyncOpenAI) -> Any:
             return await client.chat.completions.create(**kwargs, stream=False)
 
-        completion = await self._with_retries(call)
+        deadline = _Deadline.start(self.config, options.max_tokens)
+        completion = await deadline.wait(self._with_retries(call))
         choices = getattr(completion, "choices", None)
         if not choices or choices[0].message is None or choices[0].message.content is None:
             raise LLMUnavailableError("bad_response", f"completion has no message content: {completion!r:.200}")
@@ -241,7 +298,8 @@ class OpenAIChatClient:
         async def call(client: AsyncOpenAI) -> Any:
             return await client.chat.completions.create(**kwargs, stream=True, stream_options={"include_usage": True})
 
-        stream = await self._with_retries(call)
+        deadline = _Deadline.start(self.config, options.max_tokens)
+        stream = await deadline.wait(self._with_retries(call))
         delta_count = 0
         raw_finish: str | None = None
         completion_tokens: int | None = None
@@ -250,7 +308,7 @@ class OpenAIChatClient:
             iterator = stream.__aiter__()
             while True:
                 try:
-                    chunk = await iterator.__anext__()
+                    chunk = await deadline.wait(iterator.__anext__())
                 except StopAsyncIteration:
                     break
                 except openai.APIError as exc:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -319,3 +322,55 @@ async def test_bad_arguments_raise_value_error_before_any_request(
 
     # then nothing was sent
     assert server.requests == []
+
+
+async def _keep_alive_server(body: bytes) -> asyncio.Server:
+    """An HTTP/1.1 server that answers every request with ``body`` and keeps the connection open
+    (the fake server closes each one; llama_cpp.server and vLLM keep them, so pools hold them)."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+def test_a_pool_whose_event_loop_ended_is_dropped_without_an_error_in_a_later_loop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given a client that answered in one event loop (a Celery task's, a test's), which then ended
+    # with the kept-alive connection still in the client's pool
+    async def answer_in_a_loop_of_its_own() -> OpenAIChatClient:
+        server = await _keep_alive_server(json.dumps(completion_payload("Yes.")).encode())
+        port = server.sockets[0].getsockname()[1]
+        client = client_for(f"http://127.0.0.1:{port}/v1")
+        assert await client.complete(QUESTION, max_tokens=4) == "Yes."
+        return client
+
+    client = asyncio.run(answer_in_a_loop_of_its_own())
+    caplog.clear()  # the ended loop's own cancellation of the server task is not under test
+
+    # when the client is garbage-collected while another loop (the live server's) runs
+    async def drop_it_in_another_loop() -> None:
+        nonlocal client
+        del client
+        gc.collect()
+        await asyncio.sleep(0.05)  # a close scheduled on this loop would run here
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        asyncio.run(drop_it_in_another_loop())
+        gc.collect()
+
+    # then nothing was logged: no close was scheduled on a loop the pool does not belong to
+    assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
