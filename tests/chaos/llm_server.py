@@ -6,6 +6,8 @@
 * ``healthy``: streams ``--answer`` word by word (``--word-delay`` seconds apart), then stops;
 * ``stall``: reads the request and never answers (a server past its deadline);
 * ``stall-mid``: streams the answer's first sentence, then nothing more;
+* ``trickle``: streams the answer's first sentence, then a word every ``--word-delay`` seconds for
+  ever, never ending the second sentence (inside the read timeout, past any whole-answer deadline);
 * ``garbage``: answers 200 with an event stream whose events are not JSON.
 
 It prints ``ready`` on stdout once it listens.
@@ -15,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
 from tests.llm.fake_openai_server import FakeOpenAIServer, RecordedRequest, Reply, chunk_payload
 
-MODES = ("healthy", "stall", "stall-mid", "garbage")
+MODES = ("healthy", "stall", "stall-mid", "trickle", "garbage")
 DEFAULT_ANSWER = "Speed is the magnitude of velocity [1]."
 
 
@@ -37,10 +40,16 @@ async def serve(*, port: int, mode: str, answer: str, word_delay_s: float) -> No
         first_sentence_end = next((i for i, w in enumerate(words) if w.endswith(".")), len(words) - 1)
         for i, word in enumerate(words):
             await reply.sse_event(chunk_payload(word if i == 0 else " " + word))
-            if mode == "stall-mid" and i == first_sentence_end:
+            if mode in ("stall-mid", "trickle") and i == first_sentence_end:
                 # A sentence is complete once the next one begins (tutor/graph/sentence_stream.py).
                 await reply.sse_event(chunk_payload(" The"))
-                await asyncio.Event().wait()
+                if mode == "stall-mid":
+                    await asyncio.Event().wait()
+                with contextlib.suppress(ConnectionError):  # the client hangs up at its deadline
+                    while True:
+                        await asyncio.sleep(word_delay_s)
+                        await reply.sse_event(chunk_payload(" slow"))
+                return
             await asyncio.sleep(word_delay_s)
         await reply.sse_event(chunk_payload(None, finish_reason="stop"))
         await reply.sse_event("[DONE]")
