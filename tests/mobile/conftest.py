@@ -9,6 +9,7 @@ import sys
 import pytest
 from django.core.cache import cache
 
+from tests.asgi_server import serving
 from tests.mobile.generate_client import ensure_client
 
 sys.path.insert(0, str(ensure_client()))
@@ -20,3 +21,13 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def server(transactional_db):
+    """uvicorn serving config.asgi on a loopback port, as the phone reaches it."""
+    from config.asgi import application
+    from tests.mobile.mobile_app import Server  # after the generated client is on sys.path
+
+    with serving(application) as port:
+        yield Server(host=f"127.0.0.1:{port}")

@@ -1,8 +1,10 @@
-"""A mobile app's student session, written against the client generated from ``/api/schema/``.
+"""A mobile app's student and teacher sessions, written against the client generated from ``/api/schema/``.
 
 What a phone does, in the order a student does it: sign up, log in for a token, join a class with its
 code, enrol with an exam date, ask a question over the websocket and lose the connection, get the
-answer back by the question's ``client_msg_id``, practise, read progress. Every REST call goes
+answer back by the question's ``client_msg_id``, practise, read progress. And a teacher's: log in,
+create a class, list their own classes, open one for its students, their mastery and the sentences
+the verifier flagged in their answers (another teacher's class is absent: 404). Every REST call goes
 through the generated package ``veritutor_client`` (``tests/mobile/generate_client.py``); the
 websocket, which an OpenAPI client cannot speak, through ``websockets`` as the protocol document
 shows (docs/websocket-protocol.md).
@@ -33,22 +35,36 @@ from veritutor_client.api.v1 import (
     me_study_plans_today,
     messages_by_client_id_retrieve,
     register,
+    teacher_classes_create,
+    teacher_classes_list,
+    teacher_classes_mastery,
+    teacher_classes_retrieve,
+    teacher_classes_review_list,
+    teacher_classes_roster,
 )
 from veritutor_client.models import (
     AnswerCreateInput,
+    Classroom,
+    ClassroomDetail,
+    ClassroomListCreateInput,
+    ClassroomMasteryOutput,
     ErrorResponse,
     GradedAnswer,
     Message,
     MyClassroom,
     MyClassroomListJoinInput,
+    PaginatedClassroomList,
+    PaginatedStudentList,
     Plan,
     PlanDay,
     PracticeAnswerInput,
     PracticeSessionFinishOutput,
     PracticeSessionStartInput,
     ProgressHistoryOutput,
+    ReviewItem,
     Session,
     SessionQuestion,
+    Student,
     StudentRegisterInput,
     StudentRegisterOutput,
     StudyPlanEnrolInput,
@@ -57,6 +73,7 @@ from veritutor_client.models import (
     TopicProgressListOutput,
 )
 from veritutor_client.models.message_status_enum import MessageStatusEnum
+from veritutor_client.models.teacher_classes_review_list_state import TeacherClassesReviewListState
 from veritutor_client.types import Response
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
@@ -68,25 +85,32 @@ TIMEOUT_S = 30.0
 
 
 class ApiError(Exception):
-    """The server answered with something other than the documented success."""
+    """The server answered with something other than the documented success; ``code`` is the error
+    body's (``not_found``, ``permission_denied``...), empty when the body was not the API's error."""
 
-    def __init__(self, operation: str, status: int, body: bytes) -> None:
+    def __init__(self, operation: str, status: int, body: bytes, code: str = "") -> None:
         super().__init__(f"{operation}: HTTP {status}: {body[:500]!r}")
         self.operation = operation
         self.status = status
+        self.code = code
+
+
+def _refused(operation: str, status: int, body: bytes, parsed: object) -> ApiError:
+    code = parsed.error.code if isinstance(parsed, ErrorResponse) else ""
+    return ApiError(operation, status, body, code)
 
 
 def _ok(operation: str, response: Response[T | ErrorResponse], kind: type[T]) -> T:
     parsed = response.parsed
     if not isinstance(parsed, kind):
-        raise ApiError(operation, response.status_code, response.content)
+        raise _refused(operation, response.status_code, response.content, parsed)
     return parsed
 
 
 def _ok_list(operation: str, response: Response[list[T] | ErrorResponse], kind: type[T]) -> list[T]:
     parsed = response.parsed
     if not isinstance(parsed, list) or not all(isinstance(item, kind) for item in parsed):
-        raise ApiError(operation, response.status_code, response.content)
+        raise _refused(operation, response.status_code, response.content, parsed)
     return parsed
 
 
@@ -239,3 +263,57 @@ def progress(client: AuthenticatedClient, *, curriculum: str) -> Progress:
         "me_progress_history", me_progress_history.sync_detailed(curriculum, client=client), ProgressHistoryOutput
     )
     return Progress(topics=topics, history=history)
+
+
+# --- teacher ------------------------------------------------------------------------------------------
+# A teacher logs in as anyone does (``log_in``); the teacher routes answer 403 to anyone else, and 404
+# for a class that is not the asking teacher's, as for one that does not exist.
+
+
+def create_class(client: AuthenticatedClient, *, name: str, curriculum: str) -> ClassroomDetail:
+    body = ClassroomListCreateInput(name=name, curriculum=curriculum)
+    return _ok(
+        "teacher_classes_create", teacher_classes_create.sync_detailed(client=client, body=body), ClassroomDetail
+    )
+
+
+def my_classes(client: AuthenticatedClient) -> list[Classroom]:
+    """Every class of the teacher's, by name, page after page."""
+    classes: list[Classroom] = []
+    while True:
+        response = teacher_classes_list.sync_detailed(client=client, offset=len(classes))
+        page = _ok("teacher_classes_list", response, PaginatedClassroomList)
+        classes.extend(page.results)
+        if not page.next_ or not page.results:
+            return classes
+
+
+def class_detail(client: AuthenticatedClient, *, classroom_id: int) -> ClassroomDetail:
+    """One of the teacher's classes with its students; ApiError 404 for anyone else's."""
+    response = teacher_classes_retrieve.sync_detailed(classroom_id, client=client)
+    return _ok("teacher_classes_retrieve", response, ClassroomDetail)
+
+
+def class_students(client: AuthenticatedClient, *, classroom_id: int) -> list[Student]:
+    """The class's roster, page after page."""
+    students: list[Student] = []
+    while True:
+        response = teacher_classes_roster.sync_detailed(classroom_id, client=client, offset=len(students))
+        page = _ok("teacher_classes_roster", response, PaginatedStudentList)
+        students.extend(page.results)
+        if not page.next_ or not page.results:
+            return students
+
+
+def class_mastery(client: AuthenticatedClient, *, classroom_id: int) -> ClassroomMasteryOutput:
+    """Students x topics: each cell a student's mastery of a topic and the answers it rests on."""
+    response = teacher_classes_mastery.sync_detailed(classroom_id, client=client)
+    return _ok("teacher_classes_mastery", response, ClassroomMasteryOutput)
+
+
+def class_review(
+    client: AuthenticatedClient, *, classroom_id: int, state: TeacherClassesReviewListState = "open"
+) -> list[ReviewItem]:
+    """The sentences of the class's answers the verifier withheld, marked or replaced, with their evidence."""
+    response = teacher_classes_review_list.sync_detailed(classroom_id, client=client, state=state)
+    return _ok_list("teacher_classes_review_list", response, ReviewItem)

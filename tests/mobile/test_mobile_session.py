@@ -13,24 +13,14 @@ import pytest
 from django.utils import timezone
 
 from curriculum.models import PracticeQuestion
-from tests.asgi_server import serving
 from tests.factories import TeachingClassroomFactory
 from tests.fakes import LexicalScorer, ScriptedChatClient
 from tests.mobile import mobile_app
-from tests.mobile.mobile_app import Server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "a-long-passphrase-42"
 ANSWER = "Speed is the magnitude of velocity."
-
-
-@pytest.fixture
-def server(transactional_db):
-    from config.asgi import application
-
-    with serving(application) as port:
-        yield Server(host=f"127.0.0.1:{port}")
 
 
 @pytest.fixture
