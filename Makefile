@@ -96,3 +96,13 @@ mobile-client: setup
 
 bench: setup
 	nice -n 5 $(PY) bench/run_all.py
+
+# Many students asking at once over websockets against the real app on PostgreSQL + Redis (1 and 2
+# uvicorn processes), only the LLM scripted (bench/bench_load.py). A benchmark, not part of `make
+# test`: ~3-4 minutes on 2 busy cores; the results replace its section of BENCHMARKS.md. Its database
+# is dropped and created each run; Redis database 12 is flushed.
+LOAD_PG_URL ?= postgres://postgres@127.0.0.1:5432/veritutor_load
+LOAD_REDIS_URL ?= redis://127.0.0.1:6379/12
+.PHONY: load
+load: setup
+	LOAD_DATABASE_URL=$(LOAD_PG_URL) LOAD_REDIS_URL=$(LOAD_REDIS_URL) nice -n 5 $(PY) bench/bench_load.py
