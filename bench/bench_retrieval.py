@@ -103,7 +103,20 @@ ships without them. Chunks that never cross a subsection heading: under the prev
 Biology 2e 0.704 / 0.897, sociology-3e 0.714 / 0.889, microbiology 0.725 / 0.901 (current chunks
 0.687 / 0.892, 0.698 / 0.873, 0.731 / 0.907); under the section model 0.728 / 0.929, 0.725 / 0.911,
 0.763 / 0.957 (current chunks 0.743 / 0.932, 0.704 / 0.916, 0.758 / 0.957): no consistent gain, so
-the chunking stays as it is (and no re-index is needed)."""
+the chunking stays as it is (and no re-index is needed).
+
+A cross-encoder reranker over the section model's first six sections (`bench/exp_rerank.py`,
+2026-11-30, commit eb73075; MiniLM-L6 from the verifier's v3 weights, 12,000 (question, title +
+passage) pairs, 24 min on two cores): trained only on the seven books without multiple-choice
+questions (chemistry-2e and economics-3e exercise stems and learning objectives, cloze sentences
+of all seven; astronomy-2e's exercises left out, the book files them all in each chapter's last
+section), each question's passages of its own section against the two best of other sections.
+Alone it ranks the right section first for 0.47 of Biology 2e and 0.48-0.51 of the training
+books (section model 0.74 / 0.70-0.89); added to the section model's log-probability with a
+weight fit leave-one-book-out it never helped (weight 0 for four books, -0.02 and -0.03 hit@1 for
+the other two). A chapter-coherence term (the summed probability of the candidate sections of
+the same chapter) moved no book by more than 0.004. What is left under the target needs a
+stronger relevance model than two CPU cores can train from these books."""
 # Stem sampling seed, so that a capped run (--max-questions) measures the same stems every time.
 SAMPLE_SEED = 12
 # Queries timed per latency figure: enough for a stable p95 (the 95th percentile of 400 samples
