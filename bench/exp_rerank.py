@@ -8,7 +8,7 @@ Result (2026-11-30, not shipped): no gain; see "Ideas measured" under "Retrieval
 BENCHMARKS.md.
 
 Training queries come only from the seven books without multiple-choice questions (their exercise
-stems, learning objectives, glossary definitions and cloze sentences); Biology 2e and the five
+stems, learning objectives and cloze sentences); Biology 2e and the five
 books with questions are only measured. Scratch database and Chroma, as bench_retrieval.
 """
 
