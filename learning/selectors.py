@@ -14,6 +14,7 @@ from curriculum.models import Chunk, Classroom, Curriculum, Enrollment, Practice
 
 from . import bkt
 from .generation import BookPassage
+from .levels import TopicEvidence
 from .models import (
     ClassroomPlanDefault,
     MasteryState,
@@ -141,6 +142,16 @@ def bkt_params_for(*, curriculum: Curriculum, topic_ids: Sequence[int]) -> dict[
 
 def mastery_states(*, student: AbstractBaseUser, topic_ids: Sequence[int]) -> dict[int, MasteryState]:
     return {s.topic_id: s for s in MasteryState.objects.filter(student=student, topic_id__in=topic_ids)}
+
+
+def topic_evidence(*, student_id: int, curriculum_id: int) -> tuple[TopicEvidence, ...]:
+    """The student's mastery estimate of each topic of the curriculum that practice has graded."""
+    rows = MasteryState.objects.filter(
+        student_id=student_id, topic__unit__curriculum_id=curriculum_id, answers__gt=0
+    ).values_list("topic_id", "mastery", "answers")
+    return tuple(
+        TopicEvidence(topic_id=topic_id, mastery=mastery, answers=answers) for topic_id, mastery, answers in rows
+    )
 
 
 def enrollment_get(*, student: AbstractBaseUser, curriculum: Curriculum) -> Enrollment | None:

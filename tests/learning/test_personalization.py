@@ -10,10 +10,11 @@ from django.utils import timezone
 from curriculum.models import Topic
 from learning.models import SessionQuestion
 from learning.services import practice_answer_submit, practice_session_start, study_plan_enrol
-from tests.factories import UserFactory
+from tests.factories import MasteryStateFactory, UserFactory
 from tests.fakes import ScriptedChatClient
 from tutor.graph.graph import answer_graph
 from tutor.graph.state import AnswerState
+from tutor.models import LearnerProfile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,3 +101,36 @@ async def test_a_mistake_put_right_since_is_not_brought_up(imported_mini_book, u
     # then the mistake was brought up while it stood, and is not any more
     assert _mistake_note(chosen) in wrong_prompt
     assert "recently answered" not in prompt
+
+
+@sync_to_async
+def _learner_with_mastery(curriculum, *, chosen: str, mastery: float, answers: int) -> int:
+    student = UserFactory()
+    LearnerProfile.objects.create(student=student, level=chosen)
+    topic = Topic.objects.get(unit__curriculum=curriculum, title="Velocity and Speed")
+    MasteryStateFactory(student=student, topic=topic, mastery=mastery, answers=answers)
+    return student.pk
+
+
+async def test_mastery_shown_in_practice_sets_the_level_of_an_answer_on_that_topic(imported_mini_book, use_chat_client):
+    # given two learners who both chose "intermediate": one has failed the topic asked about in
+    # practice (mastery 0.15 over 4 answers), the other has mastered it (0.9 over 4 answers), and a
+    # third with the same choice who has answered only twice (mastery 0.15)
+    client = use_chat_client(ScriptedChatClient(answer="Speed is the magnitude of velocity [1]."))
+    struggling = await _learner_with_mastery(imported_mini_book, chosen="intermediate", mastery=0.15, answers=4)
+    mastered = await _learner_with_mastery(imported_mini_book, chosen="intermediate", mastery=0.9, answers=4)
+    new = await _learner_with_mastery(imported_mini_book, chosen="intermediate", mastery=0.15, answers=2)
+
+    # when each asks the same question about that topic
+    prompts = {
+        name: await _system_prompt(imported_mini_book, student_id, client)
+        for name, student_id in (("struggling", struggling), ("mastered", mastered), ("new", new))
+    }
+
+    # then the answer is pitched at each one's mastery where practice has shown it, and at their
+    # choice where it has not yet
+    assert "at most 5 short sentences" in prompts["struggling"]
+    assert "give one everyday example" in prompts["struggling"]
+    assert "at most 3 short sentences" in prompts["mastered"]
+    assert "skip basic definitions" in prompts["mastered"]
+    assert "at most 4 short sentences" in prompts["new"]

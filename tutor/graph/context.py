@@ -1,9 +1,12 @@
 """Loading the learner context the answer adapts to."""
 
+from dataclasses import replace
+
 from asgiref.sync import sync_to_async
 
 from curriculum.models import Topic
-from learning.selectors import recent_mistakes
+from learning.levels import level_for_topic
+from learning.selectors import recent_mistakes, topic_evidence
 
 from ..models import LearnerProfile, TopicMastery
 from .state import LearnerContext
@@ -34,4 +37,13 @@ def learner_context_load(*, student_id: int | None, curriculum_id: int) -> Learn
         level=profile.level if profile else LearnerProfile.Level.INTERMEDIATE,
         weak_topics=titles,
         recent_mistakes=tuple(mistakes),
+        topic_evidence=topic_evidence(student_id=student_id, curriculum_id=curriculum_id),
     )
+
+
+def learner_for_topic(learner: LearnerContext, *, topic_id: int | None) -> LearnerContext:
+    """The learner context of an answer about ``topic_id`` (the best passage's topic): pitched at
+    the student's mastery of it where practice has shown it."""
+    evidence = next((e for e in learner.topic_evidence if e.topic_id == topic_id), None)
+    level = level_for_topic(chosen=learner.level, evidence=evidence)
+    return learner if level == learner.level else replace(learner, level=level)

@@ -12,7 +12,7 @@ from learning import hints
 from llm.factory import get_chat_client
 
 from ..composition import SourcePassage, plan_answer, question_shape
-from .context import learner_context_load
+from .context import learner_context_load, learner_for_topic
 from .prompts import (
     build_answer_messages,
     condense_question,
@@ -102,6 +102,7 @@ async def retrieve(state: AnswerState) -> dict:
     _emit(PassagesRetrieved(passages=tuple(kept)))
     return {
         "passages": kept,
+        "learner": learner_for_topic(state.learner, topic_id=chunks[0].topic_id if chunks else None),
         "on_syllabus": best >= OFF_SYLLABUS_SIMILARITY,
         "nearest_topics": nearest,
         "timings": {**state.timings, "retrieve": elapsed},

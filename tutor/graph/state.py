@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
+from learning.levels import TopicEvidence
 from learning.selectors import Mistake
 
 
@@ -21,7 +22,11 @@ class LearnerContext:
     """What the answer adapts to."""
 
     level: str = "intermediate"
-    """"beginner", "intermediate" or "advanced": sets depth, vocabulary and examples."""
+    """"beginner", "intermediate" or "advanced": sets depth, vocabulary and examples. Loaded as the
+    student chose it; once retrieval knows the topic asked about, the student's mastery of that topic
+    replaces it where practice has shown it (``learning.levels.level_for_topic``)."""
+    topic_evidence: tuple[TopicEvidence, ...] = ()
+    """The student's mastery estimate of each topic of this curriculum that practice has graded."""
     weak_topics: tuple[str, ...] = ()
     """Titles of topics the student has low mastery of: explained step by step when they come up."""
     recent_mistakes: tuple[Mistake, ...] = ()
