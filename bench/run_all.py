@@ -25,9 +25,28 @@ BENCHES = {
     "verify_eval": ["bench/bench_verify_eval.py"],
     "answer": ["bench/bench_answer.py"],
     "answer_quality": ["bench/bench_answer_quality.py"],
+    "answer_plan": [
+        "bench/bench_answer_quality.py",
+        "--plan-only",
+        "--per-book",
+        "0",
+        *[
+            arg
+            for book in (
+                "biology-2e",
+                "american-government-3e",
+                "anatomy-physiology-2e",
+                "microbiology",
+                "sociology-3e",
+                "us-history",
+            )
+            for arg in ("--book", book)
+        ],
+    ],
     "revision_choice": ["bench/bench_revision_choice.py"],
     "sockets": ["bench/bench_sockets.py"],
     "learning": ["bench/bench_learning.py"],
+    "load": ["bench/bench_load.py"],
 }
 
 
