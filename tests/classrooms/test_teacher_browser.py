@@ -87,7 +87,7 @@ def _logged_in(browser, site_url: str, user):
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_url(f"{site_url}/")  # the home page: the log-in page itself ends with a slash too
     return page
 
 
