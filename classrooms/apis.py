@@ -22,7 +22,7 @@ from config.api_errors import ErrorResponseSerializer
 from config.pagination import BoundedLimitOffsetPagination
 from curriculum.importers.errors import SyllabusImportError
 from curriculum.importers.uploads import check_upload_size
-from curriculum.models import Classroom
+from curriculum.models import Classroom, Enrollment
 from curriculum.selectors import curriculum_get, curriculum_get_for_user, user_is_teacher
 from tutor.models import AnswerSentence, SentenceReview
 
@@ -481,7 +481,7 @@ class MyClassroomSerializer(serializers.Serializer):
     settings = serializers.SerializerMethodField(help_text="What the teacher set for the class.")
 
     @extend_schema_field(ClassSettingsSerializer)
-    def get_settings(self, enrollment) -> dict:
+    def get_settings(self, enrollment: Enrollment) -> dict:
         return dict(ClassSettingsSerializer(classroom_settings_get(classroom=enrollment.classroom)).data)
 
 

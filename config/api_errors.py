@@ -3,13 +3,16 @@
 Mobile clients switch on ``code`` and show ``message``; the field errors stay under ``details``.
 """
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import serializers
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 
-def api_exception_handler(exc, context):
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -26,7 +29,7 @@ def api_exception_handler(exc, context):
     return response
 
 
-def api_error_body(*, code: str, message: str, details=None) -> dict:
+def api_error_body(*, code: str, message: str, details: Any = None) -> dict:
     """The body of an error response built by a view itself (same shape as the handler's)."""
     return {"error": {"code": code, "message": message, "details": details}}
 

@@ -6,6 +6,8 @@ collide. Nested serializers are named after their enclosing view instead:
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import Direction
+from rest_framework import serializers
 
 
 def _strip_suffix(name: str) -> str:
@@ -16,7 +18,7 @@ def _strip_suffix(name: str) -> str:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def get_serializer_name(self, serializer, direction):
+    def get_serializer_name(self, serializer: serializers.Serializer, direction: Direction) -> str:
         qualname = type(serializer).__qualname__
         if "." not in qualname or "<locals>" in qualname:
             return super().get_serializer_name(serializer, direction)

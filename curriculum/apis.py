@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -62,7 +63,7 @@ class CurriculumListApi(APIView):
         unit_count = serializers.IntegerField()
 
     @extend_schema(responses={200: OutputSerializer(many=True), **ERROR_RESPONSES}, operation_id="curricula_list")
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(curriculum_list(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
@@ -86,7 +87,7 @@ class CurriculumDetailApi(APIView):
         units = UnitSerializer(many=True)
 
     @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="curricula_retrieve")
-    def get(self, request, slug: str):
+    def get(self, request: Request, slug: str) -> Response:
         curriculum = _curriculum_or_404(slug, request.user)
         data = {
             "slug": curriculum.slug,
@@ -116,7 +117,7 @@ class UnitDetailApi(APIView):
         topics = TopicSerializer(many=True)
 
     @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="units_retrieve")
-    def get(self, request, unit_id: int):
+    def get(self, request: Request, unit_id: int) -> Response:
         unit = unit_get(unit_id=unit_id)
         if unit is None or _hidden_from(request.user, unit.curriculum):
             raise NotFound("No such unit.")
@@ -145,7 +146,7 @@ class TopicDetailApi(APIView):
         curriculum = serializers.SlugField(source="unit.curriculum.slug")
 
     @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="topics_retrieve")
-    def get(self, request, topic_id: int):
+    def get(self, request: Request, topic_id: int) -> Response:
         topic = topic_get(topic_id=topic_id)
         if topic is None or _hidden_from(request.user, topic.unit.curriculum):
             raise NotFound("No such topic.")
@@ -179,7 +180,7 @@ class CurriculumSearchApi(APIView):
         responses={200: OutputSerializer(many=True), **ERROR_RESPONSES, 503: ErrorResponseSerializer},
         operation_id="curricula_search",
     )
-    def get(self, request, slug: str):
+    def get(self, request: Request, slug: str) -> Response:
         curriculum = _curriculum_or_404(slug, request.user)
         if not curriculum_can_study(user=request.user, curriculum=curriculum):
             raise PermissionDenied("You are not enrolled in this curriculum.")
@@ -214,7 +215,7 @@ class PassageDetailApi(APIView):
         attribution = serializers.CharField(source="curriculum.attribution")
 
     @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="passages_retrieve")
-    def get(self, request, chunk_id: int):
+    def get(self, request: Request, chunk_id: int) -> Response:
         chunk = chunk_get(chunk_id=chunk_id)
         # A passage of a curriculum the user may not study is as absent as one that does not exist.
         if chunk is None or not curriculum_can_study(user=request.user, curriculum=chunk.curriculum):
@@ -238,7 +239,7 @@ class DocumentUploadApi(APIView):
         responses={202: OutputSerializer, **ERROR_RESPONSES},
         operation_id="documents_upload",
     )
-    def post(self, request, slug: str):
+    def post(self, request: Request, slug: str) -> Response:
         curriculum = _curriculum_or_404(slug, request.user)
         if not curriculum_can_edit(user=request.user, curriculum=curriculum):
             raise PermissionDenied(
@@ -271,7 +272,7 @@ class IngestionJobDetailApi(APIView):
         result = serializers.JSONField()
 
     @extend_schema(responses={200: OutputSerializer, **ERROR_RESPONSES}, operation_id="ingestion_jobs_retrieve")
-    def get(self, request, job_id: int):
+    def get(self, request: Request, job_id: int) -> Response:
         job = ingestion_job_get(user=request.user, job_id=job_id)
         if job is None:
             raise NotFound("No such job.")

@@ -13,12 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ErrorResponseSerializer
-from curriculum.models import Curriculum
+from curriculum.models import Classroom, Curriculum
 from curriculum.selectors import curriculum_can_study, curriculum_get, topic_get, user_is_teacher
 
 from .models import PracticeSession, StudyPlan
 from .plan import QUESTIONS_PER_SESSION
 from .selectors import (
+    HintFirstSetting,
+    PlanDay,
     classroom_for_teacher,
     classroom_plan_default_get,
     enrollment_get,
@@ -131,7 +133,7 @@ class PlanDaySerializer(serializers.Serializer):
     items = PlanItemSerializer(many=True)
 
 
-def _plan_day_data(day) -> dict:
+def _plan_day_data(day: PlanDay) -> dict:
     today = timezone.localdate()
     return {
         "day": day.day,
@@ -173,7 +175,7 @@ class StudyPlanEnrolApi(APIView):
         "the date or budget and keeps all progress. A student in a class may leave out what the teacher set as the "
         "class's default.",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -192,7 +194,7 @@ class StudyPlanEnrolApi(APIView):
 
 class StudyPlanDetailApi(APIView):
     @extend_schema(responses={200: PlanSerializer, **_ERRORS}, operation_id="me_study_plans_retrieve")
-    def get(self, request, slug: str):
+    def get(self, request: Request, slug: str) -> Response:
         return Response(PlanSerializer(_plan_or_404(request, slug)).data)
 
 
@@ -203,7 +205,7 @@ class StudyPlanTodayApi(APIView):
         description="Today's items, due reviews first; done ones marked. A plan last computed before today is "
         "recomputed first (missed days are re-planned).",
     )
-    def get(self, request, slug: str):
+    def get(self, request: Request, slug: str) -> Response:
         plan = study_plan_refresh(plan=_plan_or_404(request, slug))
         today = timezone.localdate()
         days = plan_days(plan=plan, start=today, end=today)
@@ -223,7 +225,7 @@ class StudyPlanCalendarApi(APIView):
         description="Every day of the plan up to the exam, past days included with done and missed items. A plan "
         "last computed before today is recomputed first.",
     )
-    def get(self, request, slug: str):
+    def get(self, request: Request, slug: str) -> Response:
         plan = study_plan_refresh(plan=_plan_or_404(request, slug))
         data = {"plan": plan, "days": [_plan_day_data(day) for day in plan_days(plan=plan)]}
         return Response(self.OutputSerializer(data).data)
@@ -243,7 +245,7 @@ class StudyPlanRescheduleApi(APIView):
         description="Recompute the plan from today (after missed days or new results), optionally with a new exam "
         "date or budget. Progress is kept: it lives in answers, mastery and review cards, not in the plan.",
     )
-    def post(self, request, slug: str):
+    def post(self, request: Request, slug: str) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         plan = _plan_or_404(request, slug)
@@ -326,7 +328,7 @@ class PracticeSessionStartApi(APIView):
         description="Start a session: questions on one topic, today's next plan item, or due reviews. Options are "
         "shown without the key; no question or option appears twice.",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -348,7 +350,7 @@ class PracticeSessionStartApi(APIView):
 
 class PracticeSessionDetailApi(APIView):
     @extend_schema(responses={200: SessionSerializer, **_ERRORS}, operation_id="me_practice_sessions_retrieve")
-    def get(self, request, session_id: int):
+    def get(self, request: Request, session_id: int) -> Response:
         return Response(SessionSerializer(_session_data(_session_or_404(request, session_id))).data)
 
 
@@ -390,7 +392,7 @@ class PracticeAnswerApi(APIView):
         "review card (FSRS) are updated. In a hint-first session a wrong first answer gets a hint instead of the key "
         "and may be answered once more (the second try is graded for the student; mastery takes the first).",
     )
-    def post(self, request, session_id: int):
+    def post(self, request: Request, session_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = _session_or_404(request, session_id)
@@ -412,7 +414,7 @@ class PracticeHintApi(APIView):
         description="A hint for an unanswered question before its answer: the sentence of its section it rests on, "
         "with the answer blanked. The answer that follows is marked as hinted.",
     )
-    def post(self, request, session_id: int):
+    def post(self, request: Request, session_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = _session_or_404(request, session_id)
@@ -457,7 +459,7 @@ class PracticeTextAnswerApi(APIView):
         "Verified answers are graded right at once; any other is never graded wrong by the machine: the key and "
         "the evidence are shown and the student's own assessment grades it.",
     )
-    def post(self, request, session_id: int):
+    def post(self, request: Request, session_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = _session_or_404(request, session_id)
@@ -480,7 +482,7 @@ class PracticeTextAssessApi(APIView):
         description="Grade a typed answer the verifier could not confirm, by the student's own assessment; mastery "
         "and the review card are updated as for any answer.",
     )
-    def post(self, request, session_id: int):
+    def post(self, request: Request, session_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = _session_or_404(request, session_id)
@@ -506,7 +508,7 @@ class PracticeSessionFinishApi(APIView):
         operation_id="me_practice_sessions_finish",
         description="Finish the session (idempotent); the plan is recomputed with the new results.",
     )
-    def post(self, request, session_id: int):
+    def post(self, request: Request, session_id: int) -> Response:
         summary = practice_session_finish(session=_session_or_404(request, session_id))
         return Response(self.OutputSerializer(summary).data)
 
@@ -530,7 +532,7 @@ class ReviewDueListApi(APIView):
         operation_id="me_reviews_due",
         description="Questions spaced repetition (FSRS) has due now, most overdue first.",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         curriculum = _curriculum_or_404(request.query_params.get("curriculum", ""))
         if not curriculum_can_study(user=request.user, curriculum=curriculum):
             raise LearningRefused(LearningError("not_enrolled", "Enrol in the curriculum first."))
@@ -554,7 +556,7 @@ class TopicProgressListApi(APIView):
         operation_id="me_progress_topics",
         description="Mastery per topic in book order, with its evidence and uncertainty.",
     )
-    def get(self, request, slug: str):
+    def get(self, request: Request, slug: str) -> Response:
         curriculum = _curriculum_or_404(slug)
         if not curriculum_can_study(user=request.user, curriculum=curriculum):
             raise LearningRefused(LearningError("not_enrolled", "Enrol in the curriculum first."))
@@ -576,7 +578,7 @@ class ProgressHistoryApi(APIView):
         operation_id="me_progress_history",
         description="Progress over time: per day answered, its answers and the curriculum's mean mastery at its end.",
     )
-    def get(self, request, slug: str):
+    def get(self, request: Request, slug: str) -> Response:
         curriculum = _curriculum_or_404(slug)
         if not curriculum_can_study(user=request.user, curriculum=curriculum):
             raise LearningRefused(LearningError("not_enrolled", "Enrol in the curriculum first."))
@@ -599,7 +601,7 @@ class PracticePreferenceApi(APIView):
         operation_id="me_practice_preferences_retrieve",
         description="Whether practice is hint-first for the student, and whose setting that is.",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(self._setting(request)).data)
 
     @extend_schema(
@@ -610,13 +612,13 @@ class PracticePreferenceApi(APIView):
         description="Switch hint-first practice on or off for oneself (null: back to the class's setting). New "
         "sessions take it.",
     )
-    def put(self, request):
+    def put(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         practice_preference_set(student=request.user, hint_first=serializer.validated_data["hint_first"])
         return Response(self.OutputSerializer(self._setting(request)).data)
 
-    def _setting(self, request):
+    def _setting(self, request: Request) -> HintFirstSetting:
         slug = request.query_params.get("curriculum")
         enrollment = None
         if slug:
@@ -636,7 +638,7 @@ class ClassroomPlanDefaultApi(APIView):
         operation_id="teacher_classes_plan_defaults_retrieve",
         description="The class's study-plan defaults (all null when never set).",
     )
-    def get(self, request, class_id: int):
+    def get(self, request: Request, class_id: int) -> Response:
         default = classroom_plan_default_get(classroom=self._classroom(request, class_id))
         data = default or {"exam_date": None, "daily_minutes": None}
         return Response(self.Serializer(data).data)
@@ -648,7 +650,7 @@ class ClassroomPlanDefaultApi(APIView):
         description="Set the class's study-plan defaults: the exam date and daily minutes a student enrolling in the "
         "class starts with. Students keep what they set themselves. (Hint-first is in the class's settings/.)",
     )
-    def put(self, request, class_id: int):
+    def put(self, request: Request, class_id: int) -> Response:
         classroom = self._classroom(request, class_id)
         serializer = self.Serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -658,7 +660,7 @@ class ClassroomPlanDefaultApi(APIView):
             raise LearningRefused(error) from error
         return Response(self.Serializer(default).data)
 
-    def _classroom(self, request, class_id: int):
+    def _classroom(self, request: Request, class_id: int) -> Classroom:
         if not user_is_teacher(user=request.user):
             raise PermissionDenied("Only teachers have classes.")
         classroom = classroom_for_teacher(teacher=request.user, classroom_id=class_id)

@@ -1,8 +1,9 @@
 """python manage.py import_document FILE --curriculum SLUG — add a Markdown/text/PDF file to a curriculum."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from curriculum.importers.errors import SyllabusImportError
@@ -13,11 +14,11 @@ from curriculum.services import curriculum_import_upload
 class Command(BaseCommand):
     help = "Add a Markdown, plain-text or PDF document to an existing curriculum (headings become topics)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--curriculum", required=True)
 
-    def handle(self, *args, file: Path, curriculum: str, **options):
+    def handle(self, *args: Any, file: Path, curriculum: str, **options: Any) -> None:
         target = curriculum_get(slug=curriculum)
         if target is None:
             raise CommandError(f"No curriculum with slug '{curriculum}'.")

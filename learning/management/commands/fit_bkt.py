@@ -1,7 +1,9 @@
 """Fit each topic's BKT parameters by EM over the answers accumulated so far, and replay students'
 mastery with them. Topics with too little data keep their parameters (the defaults until fitted)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curriculum.selectors import curriculum_get
 from learning.selectors import curriculum_topics
@@ -11,12 +13,12 @@ from learning.services import MIN_FIT_ANSWERS, MIN_FIT_STUDENTS, topic_bkt_fit
 class Command(BaseCommand):
     help = "Fit per-topic Bayesian Knowledge Tracing parameters (EM) from students' graded answers."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("curriculum", help="The curriculum's slug.")
         parser.add_argument("--min-answers", type=int, default=MIN_FIT_ANSWERS)
         parser.add_argument("--min-students", type=int, default=MIN_FIT_STUDENTS)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         curriculum = curriculum_get(slug=options["curriculum"])
         if curriculum is None:
             raise CommandError(f"No curriculum '{options['curriculum']}'.")

@@ -1,6 +1,8 @@
 """Make verified cloze questions from the syllabus for the topics the book gives too few questions."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curriculum.selectors import curriculum_get
 from learning.services import GENERATED_PER_TOPIC, practice_questions_generate
@@ -13,12 +15,12 @@ class Command(BaseCommand):
         "before it is stored."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("curriculum", help="The curriculum's slug.")
         parser.add_argument("--below", type=int, default=1, help="Topics with fewer keyed questions get some (1).")
         parser.add_argument("--per-topic", type=int, default=GENERATED_PER_TOPIC)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         curriculum = curriculum_get(slug=options["curriculum"])
         if curriculum is None:
             raise CommandError(f"No curriculum '{options['curriculum']}'.")
