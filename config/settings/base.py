@@ -105,11 +105,22 @@ LOGOUT_REDIRECT_URL = "/"
 
 # --- Redis: cache, channel layer and Celery broker; absent -> everything in-process -----------
 REDIS_URL = env("REDIS_URL", default="")
+# Both outlive a Redis outage (config/cache.py, config/channel_layers.py): the throttles let requests
+# through (fail open), new sockets still open, and each process logs a warning, where every request
+# failed with a 500 before.
+REDIS_CACHE_TIMEOUT_S = 0.5  # Redis answers in well under a millisecond; a hung one costs a request this much per call
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.OutageTolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            # Without them a Redis that accepts and never answers holds a request for ever.
+            "OPTIONS": {"socket_connect_timeout": REDIS_CACHE_TIMEOUT_S, "socket_timeout": REDIS_CACHE_TIMEOUT_S},
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": env("CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer"),
+            "BACKEND": env("CHANNEL_LAYER_BACKEND", default="config.channel_layers.OutageTolerantPubSubChannelLayer"),
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }

@@ -4,15 +4,22 @@ The answer in flight reaches the student in full, the frames after the kill with
 dead layer (the answer runs in the socket's own process, which writes to the socket directly), and
 is saved; once Redis is back, the same socket (once channels_redis has subscribed it again, within
 about a second) and new ones stream answers through it again.
+
+With Redis dead before the student comes, log-in, the REST ask and the socket are answered and saved:
+the throttles and the socket's question limit fail open (config/cache.py) and a socket's channel is
+subscribed once Redis is back (config/channel_layers.py).
 """
 
 import json
 import time
 
+import httpx
 import pytest
 import redis
+from rest_framework.authtoken.models import Token
 from websockets.sync.client import connect
 
+from config.settings import base as base_settings
 from tests.chaos.processes import free_port, kill_hard, redis_server, wait_until
 from tests.factories import CurriculumFactory
 from tests.tutor import answer_double
@@ -28,9 +35,16 @@ def redis_port(settings, tmp_path) -> int:
     """The cache and the channel layer on a Redis of this test's own (not the machine's on 6379)."""
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    # The production shape (config/settings/base.py with REDIS_URL set): the outage-tolerant classes.
+    timeouts = {
+        "socket_connect_timeout": base_settings.REDIS_CACHE_TIMEOUT_S,
+        "socket_timeout": base_settings.REDIS_CACHE_TIMEOUT_S,
+    }
+    settings.CACHES = {
+        "default": {"BACKEND": "config.cache.OutageTolerantRedisCache", "LOCATION": url, "OPTIONS": timeouts}
+    }
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [url]}}
+        "default": {"BACKEND": "config.channel_layers.OutageTolerantPubSubChannelLayer", "CONFIG": {"hosts": [url]}}
     }
     return port
 
@@ -109,3 +123,67 @@ def test_redis_killed_mid_answer_is_survived_and_recovered_from(
     expected_publishes = 2 * (len(SENTENCES) + 2) if delivery == "channel_layer" else 0
     assert published == expected_publishes
     assert wait_until(lambda: Message.objects.filter(status="completed").count() == 3, timeout_s=5, what="saves") >= 0
+
+
+def test_requests_made_while_redis_is_down_are_answered_and_saved(
+    settings, tmp_path, redis_port, paced_answers, token_for, web_port, caplog
+):
+    # given a student, and the Redis behind the throttles, the socket's rate limit and the layer killed
+    paced_answers.pace_s = 0.0
+    token = token_for(CurriculumFactory(slug="biology", title="Biology"))
+    username = Token.objects.get(key=token).user.username
+    base = f"127.0.0.1:{web_port}"
+    with redis_server(redis_port, tmp_path) as server:
+        kill_hard(server)
+
+    # when the student logs in (anonymous throttle), asks over REST (user and "ask" throttles) and
+    # opens the socket and asks there (its per-student limit)
+    login = httpx.post(
+        f"http://{base}/api/v1/auth/token/",
+        json={"username": username, "password": "correct-horse-battery"},
+        timeout=30,
+    )
+    asked = httpx.post(
+        f"http://{base}/api/v1/ask/",
+        json={"curriculum": "biology", "question": "What is osmosis?", "client_msg_id": "rest-1"},
+        headers={"Authorization": f"Token {token}"},
+        timeout=30,
+    )
+    with connect(f"ws://{base}/ws/tutor/", subprotocols=["token", token]) as ws:
+        _ask(ws, "socket-1")
+        during = _frames_until_over(ws)
+
+        # then each is answered as if the limits were not there (fail open), and the outage is logged
+        assert (login.status_code, login.json()) == (200, {"token": token})
+        assert asked.status_code == 200
+        assert (asked.json()["status"], asked.json()["answer"]) == ("completed", " ".join(SENTENCES))
+        assert [f["type"] for f in during] == ["accepted", *["sentence"] * len(SENTENCES), "done"]
+        assert {
+            m.client_msg_id: (m.status, m.answer)
+            for m in Message.objects.filter(client_msg_id__in=["rest-1", "socket-1"])
+        } == {"rest-1": ("completed", " ".join(SENTENCES)), "socket-1": ("completed", " ".join(SENTENCES))}
+        outage_warnings = [r for r in caplog.records if r.name in ("config.cache", "config.channel_layers")]
+        assert {r.levelname for r in outage_warnings} == {"WARNING"}
+        assert {r.name for r in outage_warnings} == {"config.cache", "config.channel_layers"}
+        assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+        # when Redis is back (same port, empty)
+        with redis_server(redis_port, tmp_path):
+            # then the socket opened during the outage subscribes its channel by itself
+            subscribed_s = wait_until(
+                lambda: redis.Redis(port=redis_port).pubsub_channels(), timeout_s=10, what="the late subscription"
+            )
+            assert subscribed_s < 3.0
+            # and the limits count again: a socket question and a REST request leave their counters in Redis
+            _ask(ws, "socket-2")
+            after = _frames_until_over(ws)
+            httpx.get(f"http://{base}/api/v1/me/", headers={"Authorization": f"Token {token}"}, timeout=30)
+            keys = sorted(k.decode() for k in redis.Redis(port=redis_port).keys())
+
+    assert [f["type"] for f in after] == ["accepted", *["sentence"] * len(SENTENCES), "done"]
+    # (the socket's counter is per window: ":1:rate:ask:<student>:<window>")
+    student_id = Token.objects.get(key=token).user_id
+    assert [k.rsplit(":", 1)[0] if k.startswith(":1:rate:") else k for k in keys] == [
+        f":1:rate:ask:{student_id}",
+        f":1:throttle_user_{student_id}",
+    ]
