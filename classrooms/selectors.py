@@ -12,7 +12,7 @@ from django.db.models.functions import TruncWeek
 from curriculum.models import Classroom, Curriculum, Enrollment, IngestionJob
 from curriculum.selectors import chunk_map
 from curriculum.services import ingestion_job_progress
-from learning.models import MasteryState
+from learning.models import MasteryState, PracticeAnswer
 from learning.selectors import bkt_params_for, curriculum_topics
 from tutor.models import AnswerSentence, SentenceReview
 from verification.models import VerificationRecord
@@ -362,6 +362,55 @@ def hallucination_rate_by_week(
             marked=row["marked"],
             replaced=row["replaced"],
             flagged=row["flagged"],
+        )
+        for row in rows
+    ]
+
+
+# --- class progress over time ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeekProgress:
+    week: date
+    """The Monday the week starts on."""
+    answers: int
+    """Graded practice answers the class's students gave on the class's curriculum that week."""
+    correct: int
+    """Of those, right at the first try."""
+    students: int
+    """Students of the class who answered at least once that week."""
+
+    @property
+    def share_right(self) -> float:
+        return self.correct / self.answers if self.answers else 0.0
+
+
+def class_progress_by_week(*, classroom: Classroom, since: datetime | None = None) -> list[WeekProgress]:
+    """Per week with any practice, how much the class's students practised the class's curriculum
+    and how often they were right: the class's progress over time, oldest week first."""
+    answers = PracticeAnswer.objects.filter(
+        session_question__session__enrollment__classroom=classroom,
+        session_question__session__enrollment__curriculum_id=classroom.curriculum_id,
+    )
+    if since is not None:
+        answers = answers.filter(answered_at__gte=since)
+    rows = (
+        answers.annotate(week=TruncWeek("answered_at"))
+        .values("week")
+        .annotate(
+            answers=Count("id"),
+            correct=Count("id", filter=Q(correct=True)),
+            students=Count("session_question__session__student", distinct=True),
+        )
+        .order_by("week")
+    )
+    return [
+        WeekProgress(
+            week=row["week"].date() if isinstance(row["week"], datetime) else row["week"],
+            answers=row["answers"],
+            correct=row["correct"],
+            students=row["students"],
         )
         for row in rows
     ]

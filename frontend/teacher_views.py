@@ -7,6 +7,7 @@ without JavaScript. A class that is not the teacher's is 404, as in the API.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from classrooms.selectors import (
     REVIEW_OPEN,
     REVIEW_REVIEWED,
     MasteryTable,
-    WeekRate,
+    class_progress_by_week,
     classroom_get_for_teacher,
     classroom_list_for_student,
     classroom_list_for_teacher,
@@ -120,24 +121,35 @@ def _heatmap(table: MasteryTable) -> list[HeatRow]:
 
 @dataclass(frozen=True, kw_only=True)
 class Bar:
-    week: WeekRate
+    """One week's bar of a weekly percentage chart."""
+
+    week: date
+    """The Monday the week starts on."""
     x: int
     y: int
     height: int
     percent: int
+    detail: str
+    """What the percentage is of, for the bar's tooltip and the chart's description."""
 
 
-def _chart(weeks: list[WeekRate]) -> tuple[list[Bar], int]:
+def _students(n: int) -> str:
+    return "student" if n == 1 else "students"
+
+
+def _chart(weeks: list[tuple[date, float, str]]) -> tuple[list[Bar], int]:
+    """Bars for (week, share in [0, 1], detail) rows, and the chart's width."""
     bars = []
-    for n, week in enumerate(weeks):
-        height = round(week.rate * _CHART_HEIGHT)
+    for n, (week, share, detail) in enumerate(weeks):
+        height = round(share * _CHART_HEIGHT)
         bars.append(
             Bar(
                 week=week,
                 x=40 + n * (_BAR_WIDTH + _BAR_GAP),
                 y=10 + _CHART_HEIGHT - height,
                 height=height,
-                percent=round(week.rate * 100),
+                percent=round(share * 100),
+                detail=detail,
             )
         )
     width = 40 + max(len(weeks), 1) * (_BAR_WIDTH + _BAR_GAP) + 10
@@ -154,7 +166,14 @@ def class_detail(request: HttpRequest, classroom_id: int) -> HttpResponse:
     state = request.GET.get("review", REVIEW_OPEN)
     state = state if state in (REVIEW_OPEN, REVIEW_REVIEWED) else None
     weeks = hallucination_rate_by_week(curriculum=classroom.curriculum, classroom=classroom)[-CHART_WEEKS:]
-    bars, chart_width = _chart(weeks)
+    bars, chart_width = _chart([(w.week, w.rate, f"{w.flagged} of {w.drafted} sentences") for w in weeks])
+    practice = class_progress_by_week(classroom=classroom)[-CHART_WEEKS:]
+    progress_bars, progress_width = _chart(
+        [
+            (w.week, w.share_right, f"{w.correct} of {w.answers} answers right, {w.students} {_students(w.students)}")
+            for w in practice
+        ]
+    )
     class_settings = classroom_settings_get(classroom=classroom)
     return render(
         request,
@@ -178,6 +197,8 @@ def class_detail(request: HttpRequest, classroom_id: int) -> HttpResponse:
             "review_items": review_sentence_list(classroom=classroom, state=state, limit=50),
             "bars": bars,
             "chart_width": chart_width,
+            "progress_bars": progress_bars,
+            "progress_width": progress_width,
             "chart_height": _CHART_HEIGHT,
             "chart_base": 10 + _CHART_HEIGHT,
             "bar_width": _BAR_WIDTH,

@@ -2,18 +2,26 @@
 student sees the correction; the export labels it), and the hallucination rate per week."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from classrooms.selectors import classroom_mastery, correction_pairs, hallucination_rate_by_week
+from classrooms.selectors import (
+    class_progress_by_week,
+    classroom_mastery,
+    correction_pairs,
+    hallucination_rate_by_week,
+)
 from classrooms.services import ClassroomError, classroom_join, sentence_review_save
+from learning.models import SessionQuestion
+from learning.services import practice_answer_submit, practice_session_start
 from tests.factories import (
     AnswerSentenceFactory,
     ChunkFactory,
     ConversationFactory,
+    EnrollmentFactory,
     MasteryStateFactory,
     MessageFactory,
     TeachingClassroomFactory,
@@ -23,6 +31,7 @@ from tests.factories import (
     VerificationRecordFactory,
     VerificationRunFactory,
 )
+from tests.learning.factories import PracticeQuestionFactory
 from tutor.models import SentenceReview
 
 pytestmark = pytest.mark.django_db
@@ -392,3 +401,38 @@ def test_staff_read_the_curriculum_rate_and_teachers_cannot(klass, as_user):
     assert [(w["drafted"], w["flagged"], w["rate"]) for w in staff_response.json()] == [(4, 3, 0.75)]
     assert (staff_response.status_code, teacher_status, student_status) == (200, 403, 403)
     assert as_user(staff).get("/api/v1/curricula/nope/hallucination-rate/").status_code == 404
+
+
+# --- class progress over time ------------------------------------------------------------------------
+
+
+def _practise(student, curriculum, topic, *, right: list[bool], at: datetime) -> None:
+    """One practice session on ``topic``, its questions answered right or wrong in order, at ``at``."""
+    session = practice_session_start(student=student, curriculum=curriculum, kind="topic", topic=topic, now=at)
+    for position, is_right in enumerate(right):
+        served = SessionQuestion.objects.get(session=session, position=position)
+        option = served.key_option if is_right else (served.key_option + 1) % len(served.options)
+        practice_answer_submit(session=session, position=position, option=option, now=at)
+
+
+def test_class_progress_is_per_week_over_the_class_students_practice(klass):
+    # given the class's student, who practised two questions in one week (one right) and one the
+    # week after (right), and a student outside the class who practised the same curriculum
+    classroom, topics, student, _, _ = klass
+    for _ in range(2):
+        PracticeQuestionFactory(topic=topics[0])
+    monday = timezone.make_aware(datetime(2026, 11, 2, 10, 0))
+    _practise(student, classroom.curriculum, topics[0], right=[True, False], at=monday)
+    _practise(student, classroom.curriculum, topics[0], right=[True], at=monday + timedelta(days=8))
+    outsider = UserFactory()
+    EnrollmentFactory(student=outsider, curriculum=classroom.curriculum)
+    _practise(outsider, classroom.curriculum, topics[0], right=[False, False], at=monday)
+
+    # when the class's progress is read
+    weeks = class_progress_by_week(classroom=classroom)
+
+    # then each week counts only the class's answers, and how many were right at the first try
+    assert [(w.week, w.answers, w.correct, w.students, w.share_right) for w in weeks] == [
+        (date(2026, 11, 2), 2, 1, 1, 0.5),
+        (date(2026, 11, 9), 1, 1, 1, 1.0),
+    ]

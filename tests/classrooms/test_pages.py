@@ -8,6 +8,8 @@ from django.test import Client
 
 from classrooms.models import JoinCode
 from classrooms.services import classroom_join
+from learning.models import SessionQuestion
+from learning.services import practice_answer_submit, practice_session_start
 from tests.factories import (
     AnswerSentenceFactory,
     ConversationFactory,
@@ -20,6 +22,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.learning.factories import PracticeQuestionFactory
 from tutor.models import SentenceReview
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +103,9 @@ def test_the_class_page_shows_the_heatmap_chart_and_review(class_page):
     # the weekly chart: one bar at 50 % (1 of 2 checked sentences withheld)
     assert '<svg id="rate-chart" role="img"' in html
     assert len(re.findall(r'<rect [^>]*class="bar"', html)) == 1
-    assert "50 % of 2 sentences" in html
+    assert "50 %, 1 of 2 sentences" in html
+    # no practice yet: the weekly practice chart says so
+    assert "<p>No practice answers yet.</p>" in html
     # the review: the withheld sentence with its forms, labelled
     assert f'id="sentence-{withheld.pk}"' in html
     assert "ATP is a protein." in html
@@ -151,3 +156,25 @@ def test_another_teacher_gets_404_and_a_student_403(class_page, method, path):
 
 def test_a_student_cannot_open_the_teacher_class_list():
     assert _login(UserFactory()).get("/teach/").status_code == 403
+
+
+def test_the_class_page_draws_the_class_practice_by_week(class_page):
+    # given the class's student answered two practice questions, one right
+    classroom, student, _ = class_page
+    topic = classroom.curriculum.units.get().topics.get()
+    for _ in range(2):
+        PracticeQuestionFactory(topic=topic)
+    session = practice_session_start(student=student, curriculum=classroom.curriculum, kind="topic", topic=topic)
+    for position, right in enumerate([True, False]):
+        served = SessionQuestion.objects.get(session=session, position=position)
+        option = served.key_option if right else (served.key_option + 1) % len(served.options)
+        practice_answer_submit(session=session, position=position, option=option)
+
+    # when the teacher opens the class page
+    html = _login(classroom.teacher).get(f"/teach/classes/{classroom.pk}/").content.decode()
+
+    # then the practice chart has this week's one bar at 50 %, with what it rests on
+    [chart] = re.findall(r'<svg id="progress-chart".*?</svg>', html, re.S)
+    assert 'aria-labelledby="progress-heading progress-chart-desc"' in chart
+    assert len(re.findall(r'<rect [^>]*class="bar"', chart)) == 1
+    assert "50 %, 1 of 2 answers right, 1 student." in chart
