@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
@@ -70,6 +71,13 @@ def chat_client_from_settings(settings: Any, *, purpose: str = "answer") -> Chat
             )
         from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
 
+        min_tokens_per_s = settings.LLM_MIN_TOKENS_PER_S
+        # Not only > 0: "nan" and "inf" parse as floats too, and would make the deadline NaN or 0 s.
+        if not (math.isfinite(min_tokens_per_s) and min_tokens_per_s > 0):
+            raise LLMConfigurationError(
+                f"LLM_MIN_TOKENS_PER_S must be a positive number of tokens per second, got {min_tokens_per_s!r}"
+            )
+
         return OpenAIChatClient(
             OpenAIBackendConfig(
                 base_url=settings.LLM_BASE_URL,
@@ -79,6 +87,7 @@ def chat_client_from_settings(settings: Any, *, purpose: str = "answer") -> Chat
                 read_timeout_s=settings.LLM_READ_TIMEOUT_S,
                 max_retries=settings.LLM_MAX_RETRIES,
                 structured_output=settings.LLM_STRUCTURED_OUTPUT,
+                min_tokens_per_s=min_tokens_per_s,
             )
         )
     raise LLMConfigurationError(f"LLM_BACKEND must be one of {BACKENDS}, got {backend!r}")

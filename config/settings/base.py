@@ -171,6 +171,11 @@ LLM_API_KEY = env("LLM_API_KEY", default="not-needed")
 LLM_CONNECT_TIMEOUT_S = env.float("LLM_CONNECT_TIMEOUT_S", default=3.0)
 LLM_READ_TIMEOUT_S = env.float("LLM_READ_TIMEOUT_S", default=30.0)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
+# The slowest generation still worth waiting for (tokens/s): with the two timeouts it sets each LLM
+# request's whole deadline (llm.openai_backend.OpenAIBackendConfig.deadline_s). 2 is under half a
+# student's reading speed and far below any healthy server (BENCHMARKS.md): only a stuck or
+# trickling one is slower. Raise it to cut a trickling server sooner; must be > 0 and finite.
+LLM_MIN_TOKENS_PER_S = env.float("LLM_MIN_TOKENS_PER_S", default=2.0)
 LLM_STRUCTURED_OUTPUT = env("LLM_STRUCTURED_OUTPUT", default="json_schema")  # vLLM; "json_object" for llama.cpp
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=8192)
 LLM_THREADS = env.int("LLM_THREADS", default=0)  # 0 = all cores

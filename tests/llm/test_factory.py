@@ -26,6 +26,7 @@ OPENAI_SETTINGS: dict[str, Any] = {
     "LLM_READ_TIMEOUT_S": 20.0,
     "LLM_MAX_RETRIES": 2,
     "LLM_STRUCTURED_OUTPUT": "json_schema",
+    "LLM_MIN_TOKENS_PER_S": 4.0,
     "LLM_CONTEXT_TOKENS": 8192,
     "LLM_THREADS": 0,
 }
@@ -57,6 +58,7 @@ def test_openai_settings_build_an_openai_client_with_those_values() -> None:
         read_timeout_s=20.0,
         max_retries=2,
         structured_output="json_schema",
+        min_tokens_per_s=4.0,
     )
 
 
@@ -102,6 +104,33 @@ def test_embedded_revisions_get_their_own_model_copy_unless_threads_are_zero() -
     assert (answer.priority, revision.priority) == (False, True)
 
 
+def test_the_whole_request_deadline_follows_llm_min_tokens_per_s() -> None:
+    # given the server backend with the default rate, and with a rate twice as high
+    with override_settings(**{**OPENAI_SETTINGS, "LLM_MIN_TOKENS_PER_S": 2.0}):
+        default_rate = get_chat_client()
+    reset_chat_client()
+    with override_settings(**{**OPENAI_SETTINGS, "LLM_MIN_TOKENS_PER_S": 4.0}):
+        faster_rate = get_chat_client()
+
+    # when each deadline is computed for a 220-token answer
+    assert isinstance(default_rate, OpenAIChatClient) and isinstance(faster_rate, OpenAIChatClient)
+    # then it is connect (2 s) + read (20 s) + 220 tokens at that rate
+    assert default_rate.config.deadline_s(220) == 2.0 + 20.0 + 110.0
+    assert faster_rate.config.deadline_s(220) == 2.0 + 20.0 + 55.0
+
+
+def test_the_settings_default_rate_is_two_tokens_a_second() -> None:
+    # given the settings module as shipped (no LLM_MIN_TOKENS_PER_S in the environment of the tests)
+    from django.conf import settings
+
+    # when the rate is read, then it is the backend's own default
+    assert (
+        settings.LLM_MIN_TOKENS_PER_S
+        == 2.0
+        == OpenAIBackendConfig(base_url="http://llm:8000/v1", model="m").min_tokens_per_s
+    )
+
+
 def test_server_backend_revises_with_the_answer_client() -> None:
     with override_settings(**OPENAI_SETTINGS):
         assert get_revision_client() is get_chat_client()
@@ -115,6 +144,22 @@ def test_server_backend_revises_with_the_answer_client() -> None:
         ({"LLM_BASE_URL": "vllm:8000"}, "must be an http"),
         ({"LLM_STRUCTURED_OUTPUT": "grammar"}, "LLM_STRUCTURED_OUTPUT must be one of"),
         ({"LLM_MAX_RETRIES": -1}, "LLM_MAX_RETRIES must be >= 0"),
+        (
+            {"LLM_MIN_TOKENS_PER_S": 0.0},
+            r"LLM_MIN_TOKENS_PER_S must be a positive number of tokens per second, got 0\.0",
+        ),
+        (
+            {"LLM_MIN_TOKENS_PER_S": -2.0},
+            r"LLM_MIN_TOKENS_PER_S must be a positive number of tokens per second, got -2\.0",
+        ),
+        (
+            {"LLM_MIN_TOKENS_PER_S": float("nan")},
+            "LLM_MIN_TOKENS_PER_S must be a positive number of tokens per second, got nan",
+        ),
+        (
+            {"LLM_MIN_TOKENS_PER_S": float("inf")},
+            "LLM_MIN_TOKENS_PER_S must be a positive number of tokens per second, got inf",
+        ),
     ],
 )
 def test_bad_settings_raise_a_configuration_error_naming_the_setting(overrides: dict[str, Any], message: str) -> None:
