@@ -52,10 +52,13 @@ class MasteryEstimate:
 
     @property
     def uncertainty(self) -> float:
-        """Standard deviation of the known/not-known state under the estimate: 0.5 for a coin flip,
-        near 0 once the answers agree. Shown next to the mastery so 0.6 from two answers does not
-        read like 0.6 from forty (with no evidence it is the prior's)."""
-        return math.sqrt(self.mastery * (1.0 - self.mastery))
+        """Standard error of the estimate: the known/not-known spread under it, sqrt(m (1 - m)), over
+        the square root of the answers behind it plus one (the prior counts as one): 0.4 for the
+        default prior with no answers, shrinking as answers accumulate, near 0 once they agree.
+        Shown next to the mastery so 0.6 from two answers does not read like 0.6 from forty. (The
+        spread alone, shown before, is the same for both and rose from 0.4 to 0.5 after a first
+        right answer, telling the student they were less known after more evidence.)"""
+        return math.sqrt(self.mastery * (1.0 - self.mastery) / (self.evidence + 1))
 
 
 def _clamp(p: float) -> float:

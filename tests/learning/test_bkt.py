@@ -1,5 +1,6 @@
 """Bayesian Knowledge Tracing: the online update, expected practice, and the EM fit."""
 
+import math
 import random
 
 import pytest
@@ -33,7 +34,16 @@ def test_estimate_carries_its_evidence_and_an_uncertainty_that_falls_as_answers_
     assert none.uncertainty == pytest.approx(0.4)  # sqrt(0.2 * 0.8)
     assert (two.evidence, ten.evidence) == (2, 10)
     assert ten.mastery > 0.99
-    assert ten.uncertainty < two.uncertainty < 0.5
+    assert ten.uncertainty < two.uncertainty < none.uncertainty
+
+
+def test_the_same_mastery_is_less_uncertain_from_more_answers():
+    # given the same estimate resting on two answers and on forty
+    few = bkt.MasteryEstimate(mastery=0.6, evidence=2)
+    many = bkt.MasteryEstimate(mastery=0.6, evidence=40)
+    # then its uncertainty is the spread over the square root of the answers plus the prior
+    assert few.uncertainty == pytest.approx(math.sqrt(0.24 / 3))
+    assert many.uncertainty == pytest.approx(math.sqrt(0.24 / 41))
 
 
 def test_mastery_never_reaches_zero_or_one():
