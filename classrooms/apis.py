@@ -392,7 +392,8 @@ class ReviewSaveApi(TeacherApi):
     class InputSerializer(serializers.Serializer):
         outcome = serializers.ChoiceField(
             choices=SentenceReview.Outcome.choices,
-            help_text="confirmed: the verifier was right; corrected: `correction` says what it should say.",
+            help_text="confirmed: the verifier was right; corrected: `correction` says what it should say; "
+            "syllabus_gap: true, but missing from the syllabus (`correction`, optional, notes what it lacks).",
         )
         correction = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 

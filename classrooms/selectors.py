@@ -464,7 +464,8 @@ def correction_pairs() -> tuple[list[LabelledClaim], list[LabelledPassage]]:
                 LabelledClaim(id=f"{passage_id}:{kind}", passage_id=passage_id, claim=text, label=label, source=source)
             )
 
-        if review.outcome == SentenceReview.Outcome.CONFIRMED:
+        if review.outcome in (SentenceReview.Outcome.CONFIRMED, SentenceReview.Outcome.SYLLABUS_GAP):
+            # A syllabus gap: true, but these passages do not say it, which is what the label is of.
             claim("draft", draft, 0)
             if sentence.original_text:
                 claim("revision", sentence.text, 1)

@@ -175,6 +175,7 @@ def sentence_review_save(
         raise ClassroomError(code="correction_required", message="Write what the sentence should say.")
     if outcome == SentenceReview.Outcome.CONFIRMED:
         correction = ""
+    # A syllabus gap keeps its text as the teacher's note of what the syllabus lacks (optional).
     review, _ = SentenceReview.objects.update_or_create(
         sentence=sentence,
         defaults={"teacher": teacher, "outcome": outcome, "correction": correction, "reviewed_at": timezone.now()},

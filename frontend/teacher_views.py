@@ -215,7 +215,7 @@ def review_save(request: HttpRequest, classroom_id: int, sentence_id: int) -> Ht
         raise Http404("No such sentence to review in this class.")
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose confirm or correct.")
+        messages.error(request, "Choose confirm, correct or missing from the syllabus.")
     else:
         try:
             sentence_review_save(teacher=request.user, sentence=sentence, **form.cleaned_data)

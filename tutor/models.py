@@ -119,12 +119,15 @@ class AnswerSentence(models.Model):
 
 class SentenceReview(models.Model):
     """A teacher's judgement of an answer sentence the verifier withheld, marked or replaced: confirmed
-    (the verifier was right), or corrected with what the sentence should say. A correction is shown to
-    the student with the sentence and exported as labelled training pairs (``export_corrections``)."""
+    (the verifier was right), corrected with what the sentence should say, or true but missing from
+    the syllabus (the verifier was right about the syllabus, which should say it; ``correction`` then
+    holds the teacher's note of what it lacks). A correction is shown to the student with the sentence
+    and exported as labelled training pairs (``export_corrections``)."""
 
     class Outcome(models.TextChoices):
         CONFIRMED = "confirmed", "The verifier was right"
         CORRECTED = "corrected", "Corrected by the teacher"
+        SYLLABUS_GAP = "syllabus_gap", "True, but missing from the syllabus"
 
     sentence = models.OneToOneField(AnswerSentence, on_delete=models.CASCADE, related_name="review")
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

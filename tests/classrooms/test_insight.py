@@ -436,3 +436,33 @@ def test_class_progress_is_per_week_over_the_class_students_practice(klass):
         (date(2026, 11, 2), 2, 1, 1, 0.5),
         (date(2026, 11, 9), 1, 1, 1, 1.0),
     ]
+
+
+def test_a_syllabus_gap_is_stored_with_its_note_and_exported_as_unsupported_by_the_passage(klass, as_user, tmp_path):
+    # given the withheld sentence
+    classroom, _, ada, _, sentences = klass
+    withheld = sentences["withheld"]
+
+    # when the teacher says it is true but missing from the syllabus, with a note of what is missing
+    response = as_user(classroom.teacher).post(
+        f"/api/v1/teacher/classes/{classroom.pk}/review/{withheld.pk}/",
+        {"outcome": "syllabus_gap", "correction": "  The syllabus never says where osmosis gets its energy. "},
+        format="json",
+    )
+
+    # then the review is stored with the note
+    assert response.status_code == 200
+    review = SentenceReview.objects.get(sentence=withheld)
+    assert (review.outcome, review.correction) == (
+        "syllabus_gap",
+        "The syllabus never says where osmosis gets its energy.",
+    )
+    # and the student is shown no correction: the sentence stays withheld
+    message = as_user(ada).get(f"/api/v1/messages/{withheld.message_id}/").json()
+    assert [s["correction"] for s in message["sentences"] if s["index"] == withheld.index] == [None]
+    # and the export labels the draft unsupported by the passage it was checked against, with no other claim
+    call_command("export_corrections", "--out", str(tmp_path))
+    claims = [json.loads(line) for line in (tmp_path / "claims.jsonl").read_text().splitlines()]
+    assert [(c["id"], c["claim"], c["label"]) for c in claims] == [
+        (f"veritutor:sentence:{withheld.pk}:draft", "Osmosis needs ATP.", 0)
+    ]

@@ -178,3 +178,22 @@ def test_the_class_page_draws_the_class_practice_by_week(class_page):
     assert 'aria-labelledby="progress-heading progress-chart-desc"' in chart
     assert len(re.findall(r'<rect [^>]*class="bar"', chart)) == 1
     assert "50 %, 1 of 2 answers right, 1 student." in chart
+
+
+def test_a_teacher_reports_a_syllabus_gap_from_the_class_page(class_page):
+    # given the class page offers the gap next to confirm and correct
+    classroom, _, withheld = class_page
+    html = _login(classroom.teacher).get(f"/teach/classes/{classroom.pk}/").content.decode()
+    assert 'name="outcome" value="syllabus_gap"' in html
+
+    # when the teacher reports the withheld sentence as missing from the syllabus, with a note
+    _login(classroom.teacher).post(
+        f"/teach/classes/{classroom.pk}/review/{withheld.pk}/",
+        {"outcome": "syllabus_gap", "correction": "Chapter 5 never says what ATP is made of."},
+    )
+
+    # then the reviewed list shows it so, with the note
+    reviewed = _login(classroom.teacher).get(f"/teach/classes/{classroom.pk}/?review=reviewed").content.decode()
+    assert (
+        "<strong>True, but missing from the syllabus</strong>: “Chapter 5 never says what ATP is made of.”" in reviewed
+    )
