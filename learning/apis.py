@@ -545,7 +545,9 @@ class TopicProgressListApi(APIView):
         label = serializers.CharField()
         chapter = serializers.CharField()
         mastery = serializers.FloatField(help_text="BKT probability the topic is known.")
-        uncertainty = serializers.FloatField(help_text="Standard error of the estimate: sqrt(m (1 - m) / (answers + 1)), shrinking with evidence.")
+        uncertainty = serializers.FloatField(
+            help_text="Standard error of the estimate: sqrt(m (1 - m) / (answers + 1)), shrinking with evidence."
+        )
         answers = serializers.IntegerField(help_text="Graded answers the estimate rests on.")
         correct = serializers.IntegerField()
         mastered = serializers.BooleanField()
