@@ -106,3 +106,13 @@ LOAD_REDIS_URL ?= redis://127.0.0.1:6379/12
 .PHONY: load
 load: setup
 	LOAD_DATABASE_URL=$(LOAD_PG_URL) LOAD_REDIS_URL=$(LOAD_REDIS_URL) nice -n 5 $(PY) bench/bench_load.py
+
+# The answer path against a served model (vLLM in production; bench/bench_gpu.py, issue 15): never
+# starts a server. Needs LLM_BASE_URL and LLM_MODEL (LLM_API_KEY if the server checks one), e.g.
+# `make gpu-bench LLM_BASE_URL=http://gpu-host:8000/v1 LLM_MODEL=Qwen/Qwen2.5-7B-Instruct`; exits non-zero
+# saying so without them. Not part of `make test`; `make bench` runs it only when they are set.
+# GPU_BENCH_ARGS: e.g. --questions 12 --concurrency 8 --units 0. Replaces its section of BENCHMARKS.md.
+GPU_BENCH_ARGS ?=
+.PHONY: gpu-bench
+gpu-bench: setup
+	nice -n 5 $(PY) bench/bench_gpu.py $(GPU_BENCH_ARGS)

@@ -47,6 +47,9 @@ BENCHES = {
     "sockets": ["bench/bench_sockets.py"],
     "learning": ["bench/bench_learning.py"],
     "load": ["bench/bench_load.py"],
+    # Only when LLM_BASE_URL and LLM_MODEL name a served model (`make gpu-bench`); else it says so and exits 0,
+    # and its last section (bench/results/gpu.md) is kept.
+    "gpu": ["bench/bench_gpu.py", "--if-configured"],
 }
 
 
