@@ -90,6 +90,24 @@ def estimate(answers: Sequence[bool], params: BktParams) -> MasteryEstimate:
     return MasteryEstimate(mastery=p, evidence=len(answers))
 
 
+# Ability carries across a course's sections, so a student's mastery of the sections they have
+# practised says something about the next one: a topic's prior moves toward the student's mean
+# mastery elsewhere by n / (n + PRIOR_PSEUDO_TOPICS) for n other practised topics (one moves it a
+# quarter of the way, nine three quarters): BKT with individualized priors (Pardos & Heffernan,
+# 2010). On the simulated cohort of bench_learning it lifts the rank correlation with the hidden
+# mastery at 20 answers a topic from 0.797 to about 0.86 (BENCHMARKS.md, learner model).
+PRIOR_PSEUDO_TOPICS = 3
+
+
+def individual_prior(*, topic_prior: float, elsewhere: Sequence[float]) -> float:
+    """The prior of a topic for one student: the topic's own prior moved toward the student's mean
+    mastery over their other practised topics of the course (``elsewhere``; none: unchanged)."""
+    if not elsewhere:
+        return topic_prior
+    weight = len(elsewhere) / (len(elsewhere) + PRIOR_PSEUDO_TOPICS)
+    return _clamp((1.0 - weight) * topic_prior + weight * sum(elsewhere) / len(elsewhere))
+
+
 def p_correct(p_known: float, params: BktParams) -> float:
     """Probability of a right answer to the topic's next question."""
     return p_known * (1.0 - params.p_slip) + (1.0 - p_known) * params.p_guess

@@ -8,7 +8,7 @@ from it and recomputed after new results or missed days, so a recomputation neve
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.apps import apps
@@ -652,13 +652,38 @@ def _mastery_record(
         student=student, topic=topic, defaults={"mastery": params.p_init}
     )
     before = state.mastery
-    state.mastery = bkt.update(before, correct, params)
+    history = list(
+        PracticeAnswer.objects.filter(student=student, topic=topic)
+        .order_by("answered_at", "id")
+        .values_list("correct", flat=True)
+    )
+    if len(history) == state.answers:
+        # The topic's answers replayed from the student's prior for it, which their mastery of the
+        # course's other practised topics informs (bkt.individual_prior).
+        prior = bkt.individual_prior(
+            topic_prior=params.p_init, elsewhere=_mastery_elsewhere(student_id=student.pk, topic=topic)
+        )
+        state.mastery = bkt.estimate([*history, correct], replace(params, p_init=prior)).mastery
+    else:
+        # A state whose answers are not all on record (made before them): update what it holds.
+        state.mastery = bkt.update(before, correct, params)
     state.answers += 1
     state.correct += int(correct)
     state.last_answered_at = now
     state.save(update_fields=["mastery", "answers", "correct", "last_answered_at"])
     _mirror_for_the_tutor(student=student, topic=topic, mastery=state.mastery)
     return before, bkt.MasteryEstimate(mastery=state.mastery, evidence=state.answers)
+
+
+def _mastery_elsewhere(*, student_id: int, topic: Topic) -> list[float]:
+    """The student's mastery of the other topics of ``topic``'s course that they have practised."""
+    return list(
+        MasteryState.objects.filter(
+            student_id=student_id, topic__unit__curriculum_id=topic.unit.curriculum_id, answers__gt=0
+        )
+        .exclude(topic=topic)
+        .values_list("mastery", flat=True)
+    )
 
 
 def _mirror_for_the_tutor(*, student: AbstractBaseUser, topic: Topic, mastery: float) -> None:
@@ -960,7 +985,10 @@ def topic_bkt_fit(
     )
     replayed = 0
     for state in MasteryState.objects.select_for_update().filter(topic=topic):
-        estimate = bkt.estimate(sequences.get(state.student_id, []), result.params)
+        prior = bkt.individual_prior(
+            topic_prior=result.params.p_init, elsewhere=_mastery_elsewhere(student_id=state.student_id, topic=topic)
+        )
+        estimate = bkt.estimate(sequences.get(state.student_id, []), replace(result.params, p_init=prior))
         state.mastery = estimate.mastery
         state.save(update_fields=["mastery"])
         _mirror_for_the_tutor(student=state.student, topic=topic, mastery=estimate.mastery)

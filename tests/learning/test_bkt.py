@@ -104,3 +104,13 @@ def test_em_keeps_guess_and_slip_identifiable():
 
 def test_em_on_no_data_returns_the_start():
     assert bkt.fit([[], []]).params == DEFAULT_PARAMS
+
+
+def test_a_topics_prior_leans_toward_the_students_mastery_elsewhere():
+    # given a topic whose prior is 0.2
+    # when the student has practised no other topic, then its prior is the topic's
+    assert bkt.individual_prior(topic_prior=0.2, elsewhere=[]) == 0.2
+    # when they have mastered one other topic (0.9), then a quarter of the way toward it
+    assert bkt.individual_prior(topic_prior=0.2, elsewhere=[0.9]) == pytest.approx(0.2 + 0.25 * 0.7)
+    # when nine others average 0.6, then three quarters of the way toward their mean
+    assert bkt.individual_prior(topic_prior=0.2, elsewhere=[0.5, 0.7] * 4 + [0.6]) == pytest.approx(0.2 + 0.75 * 0.4)

@@ -1,5 +1,6 @@
 """The learner model's services on the database: enrol, practise, grade, mastery, reviews, plan, fit."""
 
+import dataclasses
 import io
 from datetime import UTC, date, datetime, timedelta
 
@@ -261,7 +262,9 @@ def test_progress_per_topic_and_over_time(course):
     assert topics[1].mastery == 0.2 and topics[1].uncertainty == pytest.approx(0.4)
     assert topics[1].prerequisites == (cells.pk,)
     cells_mastery = bkt.estimate([True] * 4, bkt.DEFAULT_PARAMS).mastery
-    energy_mastery = bkt.estimate([False] * 2, bkt.DEFAULT_PARAMS).mastery
+    # energy's prior leans toward the student's mastery of cells, the one other topic practised
+    energy_prior = bkt.individual_prior(topic_prior=0.2, elsewhere=[cells_mastery])
+    energy_mastery = bkt.estimate([False] * 2, dataclasses.replace(bkt.DEFAULT_PARAMS, p_init=energy_prior)).mastery
     assert [(h.day, h.answers, h.correct) for h in history] == [(TODAY, 4, 4), (TODAY + timedelta(days=1), 2, 0)]
     assert history[0].mean_mastery == pytest.approx((cells_mastery + 0.2 + 0.2) / 3)
     assert history[1].mean_mastery == pytest.approx((cells_mastery + 0.2 + energy_mastery) / 3)
@@ -379,3 +382,33 @@ def test_the_plan_session_passes_over_reviews_already_done(course):
     review_item = PlanItem.objects.get(plan=plan, day=today.date(), kind="review")
     assert review.plan_item_id == review_item.pk
     assert next_session.topic_id is not None
+
+
+def test_a_student_who_mastered_another_topic_starts_a_new_one_from_a_higher_prior(course):
+    # given two students: one answered all of 1.1 right, the other has practised nothing
+    curriculum, (cells, _membranes, energy) = course
+    strong, _ = _enrolled(curriculum)
+    fresh, _ = _enrolled(curriculum)
+    _answer_all(
+        practice_session_start(student=strong, curriculum=curriculum, kind="topic", topic=cells, now=NOW), right=True
+    )
+    cells_mastery = MasteryState.objects.get(student=strong, topic=cells).mastery
+
+    # when both get their first two questions on 2.1 wrong
+    later = NOW + timedelta(days=1)
+    for student in (strong, fresh):
+        session = practice_session_start(
+            student=student, curriculum=curriculum, kind="topic", topic=energy, size=2, now=later
+        )
+        _answer_all(session, right=False, now=later)
+
+    # then the fresh student's 2.1 rests on the topic's prior, the strong one's on a prior moved toward
+    # their mastery of 1.1: the same answers, a higher estimate
+    fresh_energy = MasteryState.objects.get(student=fresh, topic=energy).mastery
+    strong_energy = MasteryState.objects.get(student=strong, topic=energy).mastery
+    strong_prior = bkt.individual_prior(topic_prior=0.2, elsewhere=[cells_mastery])
+    assert fresh_energy == pytest.approx(bkt.estimate([False, False], bkt.DEFAULT_PARAMS).mastery)
+    assert strong_energy == pytest.approx(
+        bkt.estimate([False, False], dataclasses.replace(bkt.DEFAULT_PARAMS, p_init=strong_prior)).mastery
+    )
+    assert strong_energy > fresh_energy
