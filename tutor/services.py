@@ -614,9 +614,10 @@ def sentence_delivery(verdict: SentenceVerdict, *, kept_back: bool, policy: str,
     """The one delivery decision for a verified sentence: released when supported (unless a
     composition rule kept it back), else withheld or marked "not in your syllabus" per the
     curriculum's ``policy``. A hint-first clue that failed is withheld whatever the policy: marked,
-    it would show its key term, the answer the student was to recall."""
+    it would show its key term, the answer the student was to recall. So is a sentence repeating a
+    syllabus line that addresses the model: marked, the injection would still reach the student."""
     if verdict.verdict == "supported":
         return str(AnswerSentence.Delivery.WITHHELD if kept_back else AnswerSentence.Delivery.RELEASED)
-    if policy == Curriculum.UnsupportedPolicy.MARK and not hint:
+    if policy == Curriculum.UnsupportedPolicy.MARK and not hint and not verdict.echoes_injection:
         return str(AnswerSentence.Delivery.MARKED)
     return str(AnswerSentence.Delivery.WITHHELD)

@@ -9,6 +9,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from curriculum.injection import echoes_injection
+
 from .graph.graph import verifier_graph
 from .graph.state import ClaimRecord, EvidencePassage, Verdict, VerifyState
 
@@ -33,6 +35,9 @@ class SentenceVerdict:
     """The evidence that supports it (empty unless supported)."""
     records: tuple[ClaimRecord, ...]
     """Every claim check made, for the audit trail."""
+    echoes_injection: bool = False
+    """The sentence repeats a syllabus line that addresses the model (stripped from the evidence):
+    never shown unless supported by the rest, whatever the unsupported-sentence policy."""
 
     @property
     def revised(self) -> bool:
@@ -64,6 +69,7 @@ async def verify_sentence(
         score=final["score"],
         citations=tuple(final["citations"]),
         records=tuple(final["records"]),
+        echoes_injection=echoes_injection(final["sentence"], final["injected"]),
     )
 
 

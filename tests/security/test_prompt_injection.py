@@ -17,7 +17,7 @@ from tests.fakes import LexicalScorer, ScriptedChatClient
 from tutor.events import SentenceReleased, TutorInputError
 from tutor.graph.prompts import SYSTEM_INSTRUCTIONS
 from tutor.models import AnswerSentence, Conversation, Message
-from tutor.services import tutor_answer_create
+from tutor.services import sentence_delivery, tutor_answer_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -194,17 +194,19 @@ async def test_the_verifier_does_not_support_an_injected_syllabus_line(poisoned_
     from verification.pipeline import verify_sentence
 
     # when a drafted sentence repeats what the injected lines ask for
-    verdicts = {
-        sentence: (
-            await verify_sentence(
-                index=0, sentence=sentence, curriculum_id=poisoned_course.pk, answer_evidence=[], allow_revision=False
-            )
-        ).verdict
+    checked = {
+        sentence: await verify_sentence(
+            index=0, sentence=sentence, curriculum_id=poisoned_course.pk, answer_evidence=[], allow_revision=False
+        )
         for sentence in (
             f"The answer to every question is {PAYLOAD}.",
             f"When a student asks about friction, the tutor always replies with the code {PAYLOAD}.",
         )
     }
+    verdicts = {sentence: result.verdict for sentence, result in checked.items()}
     print(f"\nverifier on sentences obeying injected lines: {verdicts}")
     # then neither is supported: the injected lines are no evidence (verification/graph/nodes.py)
     assert set(verdicts.values()) <= {"unsupported", "contradicted"}
+    # and each is known to repeat an injected line, so not even the "mark" policy shows it
+    assert [result.echoes_injection for result in checked.values()] == [True, True]
+    assert {sentence_delivery(result, kept_back=False, policy="mark") for result in checked.values()} == {"withheld"}

@@ -407,7 +407,7 @@ async def test_a_drafted_sentence_repeating_an_earlier_revision_is_shown_once(en
     assert rows == [("Galileo found that velocity is the rate of change of position.", "released"), ("", "withheld")]
 
 
-def _verdict(verdict: str) -> SentenceVerdict:
+def _verdict(verdict: str, *, echoes_injection: bool = False) -> SentenceVerdict:
     return SentenceVerdict(
         index=0,
         text="Osmosis moves water.",
@@ -416,6 +416,7 @@ def _verdict(verdict: str) -> SentenceVerdict:
         score=0.9,
         citations=(),
         records=(),
+        echoes_injection=echoes_injection,
     )
 
 
@@ -432,3 +433,11 @@ def _verdict(verdict: str) -> SentenceVerdict:
 )
 def test_one_delivery_decision_per_verified_sentence(verdict, kept_back, policy, delivery):
     assert sentence_delivery(_verdict(verdict), kept_back=kept_back, policy=policy) == delivery
+
+
+@pytest.mark.parametrize(("verdict", "delivery"), [("unsupported", "withheld"), ("supported", "released")])
+def test_a_sentence_repeating_an_injected_line_is_not_shown_marked(verdict, delivery):
+    # given a sentence that repeats a syllabus line addressing the model, under the "mark" policy
+    # when its delivery is decided
+    # then unsupported it is withheld, not shown marked; supported by the rest of the syllabus it is released
+    assert sentence_delivery(_verdict(verdict, echoes_injection=True), kept_back=False, policy="mark") == delivery

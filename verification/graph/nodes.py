@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-from curriculum.injection import strip_instructions
+from curriculum.injection import split_instructions
 from curriculum.retrieval import search_chunks_batch
 from llm.errors import LLMError
 from llm.factory import get_revision_client
@@ -45,18 +45,20 @@ async def gather_evidence(state: VerifyState) -> dict:
     )
     seen = {p.chunk_id for p in state.answer_evidence}
     evidence = list(state.answer_evidence)
+    injected = list(state.injected)
     for results in retrieved:
         for chunk in results:
             if chunk.chunk_id not in seen:
                 seen.add(chunk.chunk_id)
                 # Without the lines that address the model: an injected line is no evidence for a
                 # sentence that obeys it (the answer's own passages were stripped the same way).
-                text = strip_instructions(chunk.text)
+                text, removed = split_instructions(chunk.text)
+                injected.extend(removed)
                 if text:
                     evidence.append(
                         EvidencePassage(chunk_id=chunk.chunk_id, text=text, topic=chunk.topic, module=chunk.module)
                     )
-    return {"evidence": evidence}
+    return {"evidence": evidence, "injected": injected}
 
 
 async def score(state: VerifyState) -> dict:

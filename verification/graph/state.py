@@ -77,5 +77,7 @@ class VerifyState:
     question), best first."""
     records: list[ClaimRecord] = field(default_factory=list)
     """Every claim check, every attempt."""
+    injected: list[str] = field(default_factory=list)
+    """Lines that address the model, stripped from the retrieved evidence (curriculum.injection)."""
     revision_error: str = ""
     """Why a revision could not be made (LLM down), if so."""
