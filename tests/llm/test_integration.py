@@ -19,6 +19,9 @@ from llm.llama_server import LlamaServer, free_port
 from llm.model_files import SMOLLM2_MODEL_NAME, smollm2_gguf_path
 from llm.openai_backend import OpenAIBackendConfig, OpenAIChatClient
 from llm.types import ChatMessage
+from tests.llm.stream_speed import StreamSpeed, timed_stream
+from tutor.graph.prompts import build_answer_messages
+from tutor.graph.state import LearnerContext, Passage
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +38,24 @@ CAPITAL_QUESTION = [
     ChatMessage("system", "Reply with JSON only."),
     ChatMessage("user", "What is the capital of France? Give the country and the city."),
 ]
+
+SYLLABUS = [
+    Passage(number=n, chunk_id=n, text=text, topic=topic, topic_path=f"Cells › {topic}", module="m1", similarity=0.6)
+    for n, (topic, text) in enumerate(
+        [
+            ("Osmosis", "Osmosis is the movement of water through a semipermeable membrane according to the "
+             "concentration gradient of water across the membrane. Cells placed in a hypotonic solution take on "
+             "water and may swell; in a hypertonic solution they lose water and shrink."),
+            ("Diffusion", "Diffusion is a passive process of transport. A single substance tends to move from an "
+             "area of high concentration to an area of low concentration until the concentration is equal across "
+             "a space. Oxygen and carbon dioxide cross the plasma membrane this way."),
+            ("Active transport", "Active transport mechanisms require the use of the cell's energy, usually in the "
+             "form of adenosine triphosphate (ATP). The sodium-potassium pump moves three sodium ions out of the "
+             "cell and two potassium ions in for each ATP it uses."),
+        ],
+        start=1,
+    )
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +208,35 @@ async def test_server_refuses_json_schema_mode_so_llama_cpp_needs_json_object(ll
     # then llama.cpp's validation failure (HTTP 500) surfaces as a typed server_error
     assert caught.value.reason == "server_error"
     assert "json_object" in caught.value.detail
+
+
+async def test_server_answers_two_questions_on_one_syllabus_sharing_their_prompt_prefix(
+    llama_server: LlamaServer, stream_speeds: list[StreamSpeed]
+) -> None:
+    # given two questions on the same passages, as the answer graph's prompt code builds them
+    first, second = (
+        build_answer_messages(course="Biology 2e", question=q, passages=SYLLABUS, learner=LearnerContext(), history=[])
+        for q in ("What is osmosis?", "How does the sodium-potassium pump use ATP?")
+    )
+
+    # then everything before the question is byte-identical: a prefix a caching server computes once
+    assert [(m.role, m.content.encode()) for m in first[:-1]] == [(m.role, m.content.encode()) for m in second[:-1]]
+    assert first[-1] != second[-1]
+
+    # when both are streamed from llama_cpp.server through the openai backend, one after the other
+    client = served(llama_server)
+    try:
+        speeds = [
+            await timed_stream(client, messages, label=label, max_tokens=24, server_log=llama_server.log_path)
+            for messages, label in ((first, "syllabus prompt, 1st question"), (second, "same syllabus, 2nd question"))
+        ]
+    finally:
+        await client.aclose()
+
+    # then both answers streamed tokens; their speed and the server's cache reuse are reported, not asserted
+    stream_speeds.extend(speeds)
+    for speed in speeds:
+        assert speed.tokens > 0 and speed.text.strip() != ""
 
 
 def test_cli_start_returns_once_ready_and_stop_ends_the_server(tmp_path: Path) -> None:
