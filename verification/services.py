@@ -5,15 +5,21 @@ answer path records its own runs through the tutor service.
 """
 
 import asyncio
+import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery_enqueue import task_send
 from curriculum.models import Curriculum
 
 from .models import VerificationRecord, VerificationRun
 from .pipeline import SentenceVerdict, verify_sentence
+
+logger = logging.getLogger(__name__)
 
 # A worksheet or a page of notes; beyond this, split the batch (each claim costs a retrieval and a
 # model pass, and one task should finish in minutes, not hours).
@@ -46,8 +52,36 @@ def verification_batch_create(
     )
     from .tasks import verification_batch_execute_task
 
-    transaction.on_commit(lambda: verification_batch_execute_task.delay(run_id=run.pk))
+    # With the broker down the run stays pending and the sweep sends it again.
+    transaction.on_commit(lambda: task_send(verification_batch_execute_task, run_id=run.pk))
     return run
+
+
+def verification_batches_requeue() -> int:
+    """Send again the batch runs still pending ``settings.PENDING_REQUEUE_AFTER_S`` after they were
+    created: accepted while the broker was down (config/celery_enqueue.py), or lost with it. A run has
+    no time of its last send, so a run still pending is sent once a sweep until a worker takes it
+    (``verification_batch_execute`` leaves a finished run alone). Stops at the first run the broker
+    refuses. Returns how many were sent. Run by a periodic task
+    (``verification.tasks.verification_batches_requeue_task``)."""
+    from .tasks import verification_batch_execute_task
+
+    before = timezone.now() - timedelta(seconds=settings.PENDING_REQUEUE_AFTER_S)
+    stale = (
+        VerificationRun.objects.filter(
+            kind=VerificationRun.Kind.BATCH, status=VerificationRun.Status.PENDING, created_at__lt=before
+        )
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+    sent = 0
+    for run_id in list(stale):
+        if not task_send(verification_batch_execute_task, run_id=run_id):
+            break
+        sent += 1
+    if sent:
+        logger.warning("re-sent %d verification batches left pending", sent)
+    return sent
 
 
 def verification_batch_execute(*, run_id: int) -> VerificationRun:
@@ -118,6 +152,11 @@ def verification_records_create(*, run: VerificationRun, verdicts: list[Sentence
 
 @transaction.atomic
 def _records_replace(*, run: VerificationRun, verdicts: list[SentenceVerdict]) -> None:
+    # Two deliveries of one run (the re-send sweep, a redelivery) may both verify it; the run's row
+    # orders their writes, and the second leaves the first's records as they are.
+    locked = VerificationRun.objects.select_for_update().filter(pk=run.pk).values_list("status", flat=True).first()
+    if locked == VerificationRun.Status.DONE:
+        return
     VerificationRecord.objects.filter(run=run).delete()
     verification_records_create(run=run, verdicts=verdicts)
     VerificationRun.objects.filter(pk=run.pk).update(status=VerificationRun.Status.DONE, completed_at=timezone.now())

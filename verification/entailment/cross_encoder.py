@@ -32,6 +32,9 @@ WORD_EMBEDDINGS_KEY = "bert.embeddings.word_embeddings.weight"
 # weights a run starts from; the 64 MiB a device run may carry has no room for the whole model.
 MINILM_DIR_ENV = "VERITUTOR_MINILM_DIR"
 PACKED_EMBEDDINGS_FILE = "word_embeddings.safetensors"
+# Or every base weight (fp16), for a run that starts from the base rather than the shipped weights
+# (the shipped weights then stay behind, which makes room for it).
+PACKED_BASE_FILE = "base.safetensors"
 
 
 def base_model_dir() -> Path:
@@ -53,13 +56,15 @@ def load_base(seed: int | None = None) -> tuple[torch.nn.Module, PreTrainedToken
     if seed is not None:
         torch.manual_seed(seed)
     logging.getLogger("transformers.modeling_utils").setLevel(logging.ERROR)
-    if (model_dir / PACKED_EMBEDDINGS_FILE).exists():
-        # A packed base: the architecture from its config, the word embeddings from the pack; the
-        # other weights are random until trained weights are loaded over them.
+    packed = [model_dir / name for name in (PACKED_BASE_FILE, PACKED_EMBEDDINGS_FILE) if (model_dir / name).exists()]
+    if packed:
+        # A packed base: the architecture from its config, the weights the pack holds (the word
+        # embeddings alone: the others are random until trained weights are loaded over them).
         config = AutoConfig.from_pretrained(str(model_dir), num_labels=1)
         model = AutoModelForSequenceClassification.from_config(config)
-        embeddings = load_file(str(model_dir / PACKED_EMBEDDINGS_FILE))[WORD_EMBEDDINGS_KEY]
-        model.state_dict()[WORD_EMBEDDINGS_KEY].copy_(embeddings.float())
+        state = model.state_dict()
+        for key, value in load_file(str(packed[0])).items():
+            state[key].copy_(value.float())
     else:
         model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), num_labels=1)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
@@ -95,7 +100,14 @@ class CrossEncoder:
             # reports the accuracy of the quantised model, which is the one that runs.
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model = model
+        self.device = torch.device("cpu")
         self._lock = threading.Lock()
+
+    def to(self, device: str) -> CrossEncoder:
+        """Run on another device (a GPU machine scoring a held-out book); unquantised models only."""
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        return self
 
     def logits(self, pairs: list[tuple[str, str]], *, batch_size: int = 32) -> np.ndarray:
         """Entailment logit per (claim, evidence) pair; higher = more supported."""
@@ -112,6 +124,6 @@ class CrossEncoder:
                     max_length=self.meta.max_length,
                     padding=True,
                     return_tensors="pt",
-                )
-                out[chunk] = self.model(**batch).logits[:, 0].float().numpy()
+                ).to(self.device)
+                out[chunk] = self.model(**batch).logits[:, 0].float().cpu().numpy()
         return out

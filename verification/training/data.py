@@ -85,6 +85,12 @@ def make_examples(pairs: Sequence[Pair], *, max_length: int, seed: int) -> list[
     return examples
 
 
+def examples_without_book(examples: Iterable[Example], book: str) -> list[Example]:
+    """Every example but the book's own: its exam claims and its synthetic and glossary pairs
+    (sources `book:<name>`, `synthetic:<name>`, `glossary:<name>`), for leave-one-book-out."""
+    return [e for e in examples if e.source.split(":", 1)[-1] != book]
+
+
 def examples_sha(examples: Iterable[Example]) -> str:
     """Identifies a training set: a checkpoint is only resumed on the data it was trained on."""
     digest = hashlib.sha256()

@@ -61,6 +61,18 @@ class RunLimits:
     checkpoint_minutes: float = 5.0
     stop_after_steps: int | None = None
     """Stop this run after this many more steps (tests: interrupt and resume)."""
+    fit_schedule: bool = False
+    """Shorten the schedule so it ends (learning rate annealed to 0) inside `max_minutes`, from the
+    rate of the first `FIT_AFTER_STEPS` steps: a lent GPU has a fixed time, and a schedule cut at
+    its peak learning rate exports a model mid-jump."""
+
+
+# The steps timed before a schedule is fitted to the time left: from FIT_FROM_STEP (past CUDA,
+# allocator and side-by-side runs' start-up, which made the first rate 2.6x too slow) to FIT_AFTER_STEPS.
+FIT_FROM_STEP = 100
+FIT_AFTER_STEPS = 300
+# Share of the time left the fitted schedule may use: the export and a slower tail need the rest.
+FIT_TIME_SHARE = 0.95
 
 
 @dataclass(kw_only=True)
@@ -160,8 +172,11 @@ def train_cross_encoder(
     steps_per_epoch = math.ceil(len(examples) / config.batch_size)
     total = config.max_steps if config.max_steps is not None else math.ceil(steps_per_epoch * config.epochs)
     warmup = max(1, int(total * config.warmup_fraction))
+    # A list so a fitted schedule (RunLimits.fit_schedule) can shorten the decay after it starts.
+    decay_end = [total]
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+        optimizer,
+        lambda step: min((step + 1) / warmup, max(0.0, (decay_end[0] - step) / max(1, decay_end[0] - warmup))),
     )
     data_sha = examples_sha(examples)
     result = TrainResult(steps=0, total_steps=total, seconds=0.0, pairs_seen=0, finished=False, device=str(device))
@@ -195,6 +210,7 @@ def train_cross_encoder(
     last_checkpoint = run_started
     seconds_before = result.seconds
     steps_this_run = 0
+    fit_from = run_started
     try:
         while result.steps < total and not flag.stop:
             epoch, position = divmod(result.steps, steps_per_epoch)
@@ -228,6 +244,20 @@ def train_cross_encoder(
                     result.losses.append(sum(window) / len(window))
                     window = []
                     log(f"step {result.steps}/{total} loss {result.losses[-1]:.4f} ({result.seconds:.0f}s)")
+                if steps_this_run == FIT_FROM_STEP:
+                    fit_from = now
+                if limits.fit_schedule and limits.max_minutes is not None and steps_this_run == FIT_AFTER_STEPS:
+                    rate = (FIT_AFTER_STEPS - FIT_FROM_STEP) / (now - fit_from)
+                    fitted = fitted_total(
+                        total=total,
+                        done=result.steps,
+                        warmup=warmup,
+                        steps_per_second=rate,
+                        seconds_left=limits.max_minutes * 60 * FIT_TIME_SHARE - (now - run_started),
+                    )
+                    if fitted < total:
+                        log(f"schedule fitted to the time: {total} -> {fitted} steps at {rate:.1f} steps/s")
+                        total = result.total_steps = decay_end[0] = fitted
                 out_of_time = limits.max_minutes is not None and now - run_started >= limits.max_minutes * 60
                 enough = limits.stop_after_steps is not None and steps_this_run >= limits.stop_after_steps
                 if out_of_time or enough or flag.stop:
@@ -246,6 +276,13 @@ def train_cross_encoder(
     model.eval()
     result.weights_sha256 = export_weights(model, out_dir=out_dir, config=config, version=version)
     return result
+
+
+def fitted_total(*, total: int, done: int, warmup: int, steps_per_second: float, seconds_left: float) -> int:
+    """The schedule's length when it must end within `seconds_left` at the measured rate: never
+    longer than planned, never inside the warm-up (the decay needs at least one step)."""
+    affordable = done + int(steps_per_second * max(0.0, seconds_left))
+    return max(min(total, affordable), warmup + 1, done)
 
 
 def _schedule_key(config: TrainConfig) -> dict[str, object]:
