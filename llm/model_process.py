@@ -125,7 +125,12 @@ class ModelProcess:
         """A child is serving: started, answered once, and its process has not exited since."""
         with self._lock:
             server = self._server
-        return self._ready.is_set() and server is not None and server.process.poll() is None
+        return (
+            self._ready.is_set()
+            and server is not None
+            and server.process.poll() is None
+            and process_running(server.process.pid)
+        )
 
     def stop(self) -> None:
         """Stop the child for good (interpreter exit, tests)."""
@@ -184,6 +189,21 @@ class ModelProcess:
 
 _process: ModelProcess | None = None
 _process_lock = threading.Lock()
+
+
+def process_running(pid: int) -> bool:
+    """Whether the process has not exited, read from /proc: Popen.poll() answers None for a dead
+    child while the watchdog thread is inside Popen.wait() on it (they share a lock, and poll gives
+    up instead of waiting), so a request right after a crash saw the child up and found the port
+    closed ("All connection attempts failed"; seen under load in test_model_process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False  # exited and reaped
+    except OSError:
+        return True  # no /proc here: poll() is all there is
+    # The state follows the command name, which is in parentheses and may hold spaces.
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 def model_process(config: ModelProcessConfig) -> ModelProcess:

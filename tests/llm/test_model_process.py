@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -14,7 +15,7 @@ from llm.child_backend import ChildProcessChatClient
 from llm.errors import LLMUnavailableError
 from llm.llama_server import child_environment, free_port
 from llm.model_files import SMOLLM2_MODEL_NAME, smollm2_gguf_path
-from llm.model_process import ModelProcess, ModelProcessConfig
+from llm.model_process import ModelProcess, ModelProcessConfig, process_running
 from llm.types import ChatMessage, StreamStats
 
 pytestmark = pytest.mark.integration
@@ -161,3 +162,19 @@ def test_the_child_inherits_only_what_python_and_the_native_libraries_need() -> 
         "OMP_NUM_THREADS": "2",
         "OPENBLAS_CORETYPE": "haswell",
     }
+
+
+def test_a_dead_child_is_not_running_even_before_it_is_reaped() -> None:
+    # given a child process that has exited but not been waited for (a zombie, as the model child
+    # is while the watchdog thread holds Popen's wait lock)
+    child = subprocess.Popen(["sleep", "30"])
+    assert process_running(child.pid) is True
+    # when it is killed
+    os.kill(child.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while process_running(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # then it reads as not running before anyone reaps it, and after
+    assert process_running(child.pid) is False
+    child.wait()
+    assert process_running(child.pid) is False
