@@ -4,6 +4,7 @@ from . import learning_views, teacher_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("signup/", views.signup, name="signup"),
     path("enrol/", views.enrol, name="enrol"),
     path("study/<slug:slug>/", views.study, name="study"),

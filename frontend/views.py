@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -105,3 +106,8 @@ def study(request: HttpRequest, slug: str) -> HttpResponse:
             "passage_url_placeholder": _CHUNK_ID_PLACEHOLDER,
         },
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page links: the linked icon."""
+    return redirect(static("frontend/favicon.svg"), permanent=True)

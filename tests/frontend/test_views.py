@@ -7,6 +7,7 @@ gets (no model is loaded).
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.messages import get_messages
+from django.contrib.staticfiles import finders
 
 from curriculum.models import Enrollment
 from tests.factories import CurriculumFactory, EnrollmentFactory, UserFactory
@@ -281,3 +282,14 @@ def test_study_page_renders_the_curriculum_socket_and_attribution(client, studen
     assert '<label for="question">Your question</label>' in html
     assert f'<p class="attribution">{OPENSTAX_LINE}</p>' in html
     assert '<script src="/static/frontend/study.js" defer></script>' in html
+
+
+def test_pages_link_an_icon_that_is_served(client):
+    # when a visitor opens a page, and their browser asks for /favicon.ico as browsers do
+    html = client.get("/").content.decode()
+    icon = client.get("/favicon.ico")
+
+    # then the page links the icon, /favicon.ico leads to it, and the file is there to serve
+    assert '<link rel="icon" href="/static/frontend/favicon.svg" type="image/svg+xml">' in html
+    assert (icon.status_code, icon["Location"]) == (301, "/static/frontend/favicon.svg")
+    assert finders.find("frontend/favicon.svg") is not None
