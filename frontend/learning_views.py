@@ -53,6 +53,10 @@ def _curriculum_for(request: HttpRequest, slug: str) -> Curriculum | None:
     return curriculum
 
 
+# A week of coming days on the page (a phone screen); the rest is counted, not listed.
+UPCOMING_DAYS_SHOWN = 7
+
+
 @login_required
 def plan_page(request: HttpRequest, slug: str) -> HttpResponse:
     curriculum = _curriculum_for(request, slug)
@@ -64,7 +68,8 @@ def plan_page(request: HttpRequest, slug: str) -> HttpResponse:
     today = timezone.localdate()
     days = plan_days(plan=plan, start=today) if plan else []
     today_items = days[0].items if days and days[0].day == today else []
-    upcoming = [day for day in days if day.day > today][:7]
+    coming = [day for day in days if day.day > today]
+    upcoming = coming[:UPCOMING_DAYS_SHOWN]
     return render(
         request,
         "learning/plan.html",
@@ -74,6 +79,8 @@ def plan_page(request: HttpRequest, slug: str) -> HttpResponse:
             "today": today,
             "today_items": [(item, plan_item_status(item=item, today=today)) for item in today_items],
             "upcoming": upcoming,
+            "later_study_days": len(coming) - len(upcoming),
+            "days_to_exam": (plan.enrollment.exam_date - today).days if plan and plan.enrollment.exam_date else None,
             "progress": progress_by_topic(student=request.user, curriculum=curriculum),
             "reviews_due": reviews_due(student=request.user, curriculum=curriculum).count(),
             "hint_first": hint_first_for(

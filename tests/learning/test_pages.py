@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from learning.models import PlanItem, SessionQuestion, StudyPlan
+from learning.selectors import plan_days
 from tests.factories import CurriculumFactory, EnrollmentFactory, TopicFactory, UnitFactory, UserFactory
 from tests.learning.factories import PracticeQuestionFactory
 
@@ -158,3 +159,29 @@ def test_hint_first_on_the_page_gives_a_hint_and_a_second_try(enrolled_client):
     assert "Which moves water 0?" in retry_html
     assert "Right on the second try." in feedback_html
     assert "The answer is: osmosis" in feedback_html
+
+
+def test_the_plan_shows_the_exam_day_and_counts_the_days_past_the_first_week(client):
+    # given a student with twelve sections to learn and an exam in 20 days
+    curriculum = CurriculumFactory(slug="biology-2e", title="Biology 2e")
+    unit = UnitFactory(curriculum=curriculum, position=1, number="5", title="Membranes")
+    for n in range(12):
+        topic = TopicFactory(unit=unit, position=n + 1, number=f"5.{n + 1}", title=f"Section {n + 1}")
+        PracticeQuestionFactory.create_batch(3, topic=topic)
+    student = UserFactory()
+    EnrollmentFactory(student=student, curriculum=curriculum)
+    client.force_login(student)
+    today = timezone.localdate()
+    exam = today + timedelta(days=20)
+
+    # when they plan 10 minutes a day and open the plan
+    client.post("/learn/biology-2e/plan/", {"exam_date": exam.isoformat(), "daily_minutes": "10"})
+    html = client.get("/learn/biology-2e/").content.decode()
+
+    # then the exam day is named, a week of coming days is listed and the rest are counted
+    coming = [day for day in plan_days(plan=StudyPlan.objects.get(), start=today) if day.day > today]
+    assert len(coming) > 7
+    assert f'<p id="exam-day">Exam in 20 days: <strong>{exam:%a} {exam.day} {exam:%b %Y}</strong></p>' in html
+    assert html.count("<li><strong>") == 7
+    more = len(coming) - 7
+    assert f"and {more} more study day{'s' if more > 1 else ''} up to the exam." in html
