@@ -1,6 +1,7 @@
 """Reads on the curriculum side, always scoped to what the asking user may see."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
@@ -144,3 +145,13 @@ def ingestion_job_get(*, user: AbstractBaseUser, job_id: int) -> IngestionJob | 
     if not user.is_staff:  # type: ignore[attr-defined]
         qs = qs.filter(created_by=user)
     return qs.filter(pk=job_id).first()
+
+
+def ingestion_jobs_pending_since(*, before: datetime) -> list[int]:
+    """Ids of the upload jobs still pending whose task was last sent before ``before`` (their
+    ``updated_at``: set when the job is created and when the re-send sweep sends it again), oldest first."""
+    return list(
+        IngestionJob.objects.filter(status=IngestionJob.Status.PENDING, kind="upload", updated_at__lt=before)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )

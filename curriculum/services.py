@@ -13,12 +13,17 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
+
+from config.celery_enqueue import task_send
 
 from .importers.errors import SyllabusImportError
 from .importers.openstax import parse_openstax_book
@@ -37,6 +42,7 @@ from .models import (
     Topic,
     Unit,
 )
+from .selectors import ingestion_jobs_pending_since
 
 logger = logging.getLogger(__name__)
 
@@ -302,26 +308,50 @@ def ingestion_job_create(
     suffix = Path(filename).suffix.lower()
     job = IngestionJob.objects.create(curriculum=curriculum, created_by=created_by, kind="upload", filename=filename)
     job.upload.save(f"{job.pk}{suffix}", ContentFile(content), save=True)
-    transaction.on_commit(lambda: ingestion_job_run_task.delay(job_id=job.pk))
+    # With the broker down the job stays pending (the upload is kept) and the sweep sends it again.
+    transaction.on_commit(lambda: task_send(ingestion_job_run_task, job_id=job.pk))
     return job
 
 
 def ingestion_job_run(*, job_id: int) -> IngestionJob:
-    """Run a queued upload import. Idempotent: a finished job is left as it is."""
-    job = IngestionJob.objects.select_related("curriculum").get(pk=job_id)
-    if job.status in (IngestionJob.Status.SUCCEEDED, IngestionJob.Status.FAILED):
-        return job
-    IngestionJob.objects.filter(pk=job.pk).update(status=IngestionJob.Status.RUNNING)
+    """Run a queued upload import. Idempotent: a finished job is left as it is.
+
+    A job may be delivered more than once (the re-send sweep, the broker's redelivery of a killed
+    worker's task) and is imported once: the import and the job's final state are written in one
+    transaction that holds the job's row, so a copy that finds the row held leaves the job to the
+    run holding it, and one that comes after finds it finished. A job left running by a killed worker
+    holds no row (its transaction died with it), so the redelivered task imports it.
+    """
+    IngestionJob.objects.filter(pk=job_id, status=IngestionJob.Status.PENDING).update(
+        status=IngestionJob.Status.RUNNING
+    )
+    with transaction.atomic():
+        job = IngestionJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        if job is None:
+            # Held by another run of the same job (or absent: .get raises as it always has).
+            logger.info("ingestion job %s is being run by another delivery; leaving it to that one", job_id)
+            return IngestionJob.objects.get(pk=job_id)
+        if job.status in (IngestionJob.Status.SUCCEEDED, IngestionJob.Status.FAILED):
+            return job
+        _ingestion_job_import(job)
+    job.refresh_from_db()
+    return job
+
+
+def _ingestion_job_import(job: IngestionJob) -> None:
+    """Import the job's upload and record the outcome, inside the caller's transaction."""
 
     def report(done: int, total: int) -> None:
         cache.set(_progress_key(job.pk), (done, total), timeout=3600)
 
     try:
-        with job.upload.open("rb") as handle:
-            content = handle.read()
-        result = curriculum_import_upload(
-            curriculum=job.curriculum, filename=job.filename, content=content, on_progress=report
-        )
+        # A savepoint: a failed import rolls back to here, and the failure is recorded after it.
+        with transaction.atomic():
+            with job.upload.open("rb") as handle:
+                content = handle.read()
+            result = curriculum_import_upload(
+                curriculum=job.curriculum, filename=job.filename, content=content, on_progress=report
+            )
     except SyllabusImportError as exc:
         IngestionJob.objects.filter(pk=job.pk).update(status=IngestionJob.Status.FAILED, error=str(exc))
         # A refused file is not kept (it may be hostile, and a retry is a new upload); the job keeps the reason.
@@ -345,8 +375,27 @@ def ingestion_job_run(*, job_id: int) -> IngestionJob:
                 "questions": result.questions,
             },
         )
-    job.refresh_from_db()
-    return job
+
+
+def ingestion_jobs_requeue() -> int:
+    """Send again the upload jobs still pending ``settings.PENDING_REQUEUE_AFTER_S`` after their task
+    was last sent: accepted while the broker was down (config/celery_enqueue.py), or lost with it.
+    A job's ``updated_at`` is when its task was last sent (a pending job is not otherwise written), so
+    each job is re-sent at most once a grace period. Stops at the first job the broker refuses: the
+    next sweep tries again. Returns how many were sent. Run by a periodic task
+    (``curriculum.tasks.ingestion_jobs_requeue_task``)."""
+    from .tasks import ingestion_job_run_task
+
+    before = timezone.now() - timedelta(seconds=settings.PENDING_REQUEUE_AFTER_S)
+    sent = 0
+    for job_id in ingestion_jobs_pending_since(before=before):
+        if not task_send(ingestion_job_run_task, job_id=job_id):
+            break
+        IngestionJob.objects.filter(pk=job_id, status=IngestionJob.Status.PENDING).update(updated_at=timezone.now())
+        sent += 1
+    if sent:
+        logger.warning("re-sent %d ingestion jobs left pending", sent)
+    return sent
 
 
 # --- enrolment and policy -----------------------------------------------------------------------

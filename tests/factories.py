@@ -164,3 +164,16 @@ class MasteryStateFactory(factory.django.DjangoModelFactory):
     topic = factory.SubFactory(TopicFactory)
     mastery = 0.5
     answers = 1
+
+
+class IngestionJobFactory(factory.django.DjangoModelFactory):
+    """An upload job as ``ingestion_job_create`` leaves it: pending, its file stored under ``upload``."""
+
+    class Meta:
+        model = "curriculum.IngestionJob"
+
+    curriculum = factory.SubFactory(CurriculumFactory)
+    kind = "upload"
+    filename = "notes.md"
+    status = "pending"
+    upload = factory.django.FileField(filename="notes.md", data=b"# Notes\n\n## Osmosis\n\nWater crosses membranes.\n")

@@ -143,10 +143,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # An answer cut off by a restart is failed (code "interrupted", retryable) within this many seconds
 # of TUTOR_ANSWER_INTERRUPTED_AFTER_S.
 TUTOR_INTERRUPTED_SWEEP_EVERY_S = env.int("TUTOR_INTERRUPTED_SWEEP_EVERY_S", default=60)
+# An upload (or a batch verification) accepted while the broker was down is still pending, its task
+# never sent (config/celery_enqueue.py); it is sent again once it has been pending PENDING_REQUEUE_AFTER_S.
+# Every minute: a sweep is one small query when nothing is stale, and a teacher's upload then starts
+# within a minute of its grace period once the broker is back.
+PENDING_REQUEUE_SWEEP_EVERY_S = env.int("PENDING_REQUEUE_SWEEP_EVERY_S", default=60)
+# Five minutes: a task sent normally is taken by a worker in seconds, so a row still pending that long
+# after it was (last) sent was not sent, or waits behind a long queue, where one more copy is harmless
+# (the tasks are idempotent) and one a grace period is all it gets.
+PENDING_REQUEUE_AFTER_S = env.int("PENDING_REQUEUE_AFTER_S", default=300)
 CELERY_BEAT_SCHEDULE = {
     "tutor-interrupted-answers-sweep": {
         "task": "tutor.tasks.interrupted_answers_sweep_task",
         "schedule": float(TUTOR_INTERRUPTED_SWEEP_EVERY_S),
+    },
+    "ingestion-jobs-requeue-sweep": {
+        "task": "curriculum.tasks.ingestion_jobs_requeue_task",
+        "schedule": float(PENDING_REQUEUE_SWEEP_EVERY_S),
+    },
+    "verification-batches-requeue-sweep": {
+        "task": "verification.tasks.verification_batches_requeue_task",
+        "schedule": float(PENDING_REQUEUE_SWEEP_EVERY_S),
     },
 }
 
