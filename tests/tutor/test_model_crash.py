@@ -50,6 +50,25 @@ def _token_for(curriculum) -> str:
     return Token.objects.create(user=student).key
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU time of a process in clock ticks (/proc/<pid>/stat fields 14 and 15)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _wait_until_busy(pid: int, timeout_s: float = 60.0) -> None:
+    """Until the idle model child burns CPU (it is generating): 2 ticks in 50 ms is ~40 % of a core."""
+    deadline = time.monotonic() + timeout_s
+    before = _cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = _cpu_ticks(pid)
+        if now - before >= 2:
+            return
+        before = now
+    raise AssertionError(f"the model child did not start generating within {timeout_s:g} s")
+
+
 def _ask(ws, slug: str, client_msg_id: str) -> None:
     ws.send(json.dumps({"type": "ask", "curriculum": slug, "question": QUESTION, "client_msg_id": client_msg_id}))
 
@@ -72,8 +91,10 @@ def test_a_model_crash_mid_answer_fails_only_that_answer_and_a_retry_succeeds(im
             frames.append(json.loads(ws_alice.recv(timeout=180)))
         assert frames[-1]["type"] in ("sentence", "flagged"), frames
 
-        # when the model process segfaults mid-answer
+        # when the model process segfaults mid-answer (the first sentences come from the answer
+        # plan, before the model is asked: wait until it is generating)
         assert model_child.pid is not None
+        _wait_until_busy(model_child.pid)
         os.kill(model_child.pid, signal.SIGSEGV)
         killed_at = time.monotonic()
         while frames[-1]["type"] not in ("done", "error"):

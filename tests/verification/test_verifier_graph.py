@@ -194,6 +194,54 @@ async def test_recheck_of_an_extracted_revision_retrieves_nothing_new(
     assert [r.attempt for r in result.records] == [0, 1]
 
 
+async def test_a_sentence_restating_an_answer_passage_is_checked_without_a_search(
+    imported_mini_book, use_chat_client, use_scorer, monkeypatch
+):
+    # given a search that counts its calls
+    from verification.graph import nodes
+
+    use_chat_client(ScriptedChatClient(answer="", revision="unused"))
+    use_scorer(LexicalScorer())
+    queries: list[list[str]] = []
+    search = nodes.search_chunks_batch
+
+    def counting_search(**kwargs):
+        queries.append(kwargs["queries"])
+        return search(**kwargs)
+
+    monkeypatch.setattr(nodes, "search_chunks_batch", counting_search)
+
+    # when a sentence in the words of one of the answer's passages is verified, and one that is not
+    restated = await verify_sentence(
+        index=0,
+        sentence="Heat flows from a hotter object to a colder one.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+    reworded = await verify_sentence(
+        index=1,
+        sentence="Objects in free fall accelerate downward.",
+        curriculum_id=imported_mini_book.pk,
+        answer_evidence=EVIDENCE,
+    )
+
+    # then the first is checked against the answer's passages alone, the second searches the syllabus
+    assert (restated.verdict, [c.chunk_id for c in restated.citations]) == ("supported", [9002])
+    assert queries == [["Objects in free fall accelerate downward."]]
+    assert reworded.verdict == "supported"
+
+
+def test_restating_needs_every_claim_in_one_sentence_in_order():
+    from verification.graph.nodes import restates_answer_evidence
+
+    # given the answer's passages, then a sentence of them restates them, a reordering or a claim
+    # across two of their sentences does not, and no claims at all is nothing restated
+    assert restates_answer_evidence(["Water boils at 100 degrees Celsius."], EVIDENCE) is True
+    assert restates_answer_evidence(["Heat flows from a colder object to a hotter one."], EVIDENCE) is False
+    assert restates_answer_evidence(["Water boils at 100 degrees and heat flows to a colder one."], EVIDENCE) is False
+    assert restates_answer_evidence([], EVIDENCE) is False
+
+
 def test_selection_schema_admits_only_the_candidates_numbers():
     from pydantic import ValidationError
 

@@ -8,7 +8,9 @@ from curriculum.retrieval import search_chunks_batch
 from llm.errors import LLMError
 from llm.factory import get_revision_client
 
+from ..checks.extractive import extractive_support
 from ..claims import split_claims
+from ..entailment.evidence import index_passage
 from ..entailment.scorer import ClaimInput, ClaimScore, ascore_claims
 from ..revision import (
     RevisionMode,
@@ -40,6 +42,11 @@ async def gather_evidence(state: VerifyState) -> dict:
         # The revision is one of the evidence sentences already gathered: retrieving for it again
         # would only find the passage it came from.
         return {}
+    if restates_answer_evidence(state.claims, state.answer_evidence):
+        # Every claim restates a sentence of the answer's own passages (the answer plan drafts such
+        # sentences first): the extractive rule settles it on them, and a search per claim would
+        # only delay the first sentence shown (~140 ms of the 173 ms it took through the child).
+        return {"evidence": list(state.answer_evidence)}
     retrieved = await asyncio.to_thread(
         search_chunks_batch, curriculum_id=state.curriculum_id, queries=state.claims, k=CLAIM_RETRIEVAL_K
     )
@@ -59,6 +66,12 @@ async def gather_evidence(state: VerifyState) -> dict:
                         EvidencePassage(chunk_id=chunk.chunk_id, text=text, topic=chunk.topic, module=chunk.module)
                     )
     return {"evidence": evidence, "injected": injected}
+
+
+def restates_answer_evidence(claims: list[str], evidence: list[EvidencePassage]) -> bool:
+    """Whether each claim is extractive (checks.extractive) in one sentence of these passages."""
+    sentences = [sentence for passage in evidence for sentence in index_passage(passage.text).sentences]
+    return bool(claims) and all(extractive_support(claim, sentences) for claim in claims)
 
 
 async def score(state: VerifyState) -> dict:
