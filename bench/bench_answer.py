@@ -228,12 +228,12 @@ def main() -> None:
     no_release = sum(1 for _, v, _ in rows if t(v, "first_released_sentence") is None)
 
     lines = [
-        "## Live answer path: verified vs unverified (embedded SmolLM2-135M)",
+        f"## Live answer path: verified vs unverified (embedded SmolLM2-135M, {_served_short()})",
         "",
         f"- Machine: {cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()}",
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {git_commit()}",
         f"- Workload: {len(rows)} Biology 2e questions, each asked verified and unverified (order alternating), "
-        "seeded generation, one warm-up not counted. Command: `nice -n 5 .venv/bin/python bench/bench_answer.py`",
+        "seeded generation, one warm-up not counted. Command: `nice -n 5 .venv/bin/python bench/bench_answer.py` (`make bench` runs it once each way)",
         f"- Model served {_model_path()}",
         "",
         "| measure (median) | unverified | verified | ratio (verified ÷ unverified) | target |",
@@ -273,8 +273,12 @@ def main() -> None:
     print("\n".join(lines))
 
 
+def _served_short() -> str:
+    return "through llama_cpp.server" if os.environ.get("LLM_EMBEDDED_PROCESS") == "child" else "in process"
+
+
 def _model_path() -> str:
-    if os.environ.get("LLM_EMBEDDED_PROCESS") == "child":
+    if _served_short() == "through llama_cpp.server":
         return "by `llama_cpp.server` in a child process, over the OpenAI API (`LLM_EMBEDDED_PROCESS=child`)"
     return "in-process by llama-cpp-python (`LLM_EMBEDDED_PROCESS=inprocess`)"
 

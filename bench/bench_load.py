@@ -567,7 +567,7 @@ def main() -> None:
                     )
     text = report(rows, book=book, args=args, load=(load_start, os.getloadavg()[0]))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("# Load benchmark\n\n" + text)
+    args.output.write_text(text)
     if not args.no_benchmarks_md:
         benchmarks = REPO / "BENCHMARKS.md"
         benchmarks.write_text(replace_section(benchmarks.read_text(), text))

@@ -7,6 +7,7 @@ BENCHMARKS.md from their sections in bench/results/.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ BENCHES = {
     "verifier": ["bench/bench_verifier.py"],
     "verify_eval": ["bench/bench_verify_eval.py"],
     "answer": ["bench/bench_answer.py"],
+    "answer_child": ["bench/bench_answer.py", "--out", "bench/results/answer_child.md"],
     "answer_quality": ["bench/bench_answer_quality.py"],
     "answer_plan": [
         "bench/bench_answer_quality.py",
@@ -53,8 +55,30 @@ BENCHES = {
 }
 
 
+# Extra environment of a benchmark's process.
+BENCH_ENV = {"answer_child": {"LLM_EMBEDDED_PROCESS": "child"}}
+# Sections no script writes, kept as they are in bench/results/: what make bench cannot repeat here
+# (training on a lent GPU, one-off training runs scored side by side, experiments) and notes that
+# read a result against an earlier one. Each follows the section named as its key.
+RECORDS = {
+    "retrieval_per_book": ("retrieval_reranker",),
+    "model_process": ("verifier_gpu", "verifier_v4_attempt", "verifier_v3"),
+    "verify_eval": ("verify_eval_before",),
+    "answer_child": ("answer_backends",),
+    "answer_quality": ("answer_quality_notes",),
+}
+
+
+def section_order() -> list[str]:
+    order: list[str] = []
+    for name in BENCHES:
+        order.append(name)
+        order.extend(RECORDS.get(name, ()))
+    return order
+
+
 def assemble() -> None:
-    sections = [(RESULTS / f"{name}.md") for name in BENCHES]
+    sections = [(RESULTS / f"{name}.md") for name in section_order()]
     body = "\n\n".join(p.read_text().strip() for p in sections if p.exists())
     header = (
         "# Benchmarks\n\n"
@@ -75,7 +99,8 @@ def main() -> None:
     if not args.assemble_only:
         for name in args.only:
             print(f"=== bench {name}", flush=True)
-            if subprocess.run([sys.executable, *BENCHES[name]], cwd=ROOT).returncode != 0:
+            env = {**os.environ, **BENCH_ENV.get(name, {})}
+            if subprocess.run([sys.executable, *BENCHES[name]], cwd=ROOT, env=env).returncode != 0:
                 failed.append(name)
     assemble()
     if failed:
