@@ -47,6 +47,7 @@ from curriculum.importers.errors import SyllabusImportError
 from curriculum.importers.uploads import check_upload_size
 from curriculum.models import Classroom
 from curriculum.selectors import user_is_teacher
+from verification.selectors import verifier_operating_point
 
 from .teacher_forms import ClassCreateForm, ClassSettingsForm, JoinClassForm, ReviewForm, UploadForm
 
@@ -199,6 +200,7 @@ def class_detail(request: HttpRequest, classroom_id: int) -> HttpResponse:
             "chart_width": chart_width,
             "progress_bars": progress_bars,
             "progress_width": progress_width,
+            "verifier": _verifier_view(),
             "chart_height": _CHART_HEIGHT,
             "chart_base": 10 + _CHART_HEIGHT,
             "bar_width": _BAR_WIDTH,
@@ -282,4 +284,36 @@ def join_class(request: HttpRequest) -> HttpResponse:
             return redirect("study", slug=enrollment.curriculum.slug)
     return render(
         request, "teacher/join.html", {"form": form, "classes": classroom_list_for_student(student=request.user)}
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifierView:
+    """The verifier's operating point as the settings explain it, in percent."""
+
+    checker_version: str
+    threshold_pct: float
+    passed: int = 0
+    precision_pct: float | None = None
+    """None when this checker was never measured (or passed no claim)."""
+    precision_low_pct: float | None = None
+    recall_pct: float | None = None
+    measured_on: str = ""
+    date: str = ""
+
+
+def _verifier_view() -> VerifierView:
+    point = verifier_operating_point()
+    measured = point.measured
+    if measured is None or measured.precision is None:
+        return VerifierView(checker_version=point.checker_version, threshold_pct=point.threshold * 100)
+    return VerifierView(
+        checker_version=point.checker_version,
+        threshold_pct=point.threshold * 100,
+        passed=measured.labelled_supported,
+        precision_pct=round(measured.precision * 100, 1),
+        precision_low_pct=round((measured.precision_lower_95 or 0.0) * 100, 1),
+        recall_pct=round(measured.recall * 100, 1),
+        measured_on=measured.measured_on,
+        date=measured.date,
     )

@@ -24,6 +24,7 @@ from tests.factories import (
 )
 from tests.learning.factories import PracticeQuestionFactory
 from tutor.models import SentenceReview
+from verification.selectors import verifier_operating_point
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +198,26 @@ def test_a_teacher_reports_a_syllabus_gap_from_the_class_page(class_page):
     assert (
         "<strong>True, but missing from the syllabus</strong>: “Chapter 5 never says what ATP is made of.”" in reviewed
     )
+
+
+def test_the_settings_explain_the_verifiers_operating_point_in_use(class_page):
+    # given the shipped checker and its measured operating point (weights/operating_point.json)
+    classroom, _, _ = class_page
+    point = verifier_operating_point()
+    assert point.measured is not None and point.measured.precision is not None
+
+    # when the teacher opens the class page
+    html = _login(classroom.teacher).get(f"/teach/classes/{classroom.pk}/").content.decode()
+
+    # then the settings say the threshold in use and what was measured for this very checker
+    explained = re.search(r'<p class="small" id="operating-point">(.*?)</p>', html, re.S)
+    assert explained is not None
+    text = " ".join(explained.group(1).split())
+    assert text.startswith(
+        f"The verifier shows a sentence as verified when it judges it supported with probability {point.threshold * 100:g} % or more."
+    )
+    assert (
+        f"of the {point.measured.labelled_supported} claims it passed, {point.measured.precision * 100:g} % were true"
+        in text
+    )
+    assert f"and it passed {round(point.measured.recall * 100, 1):g} % of the true ones" in text
