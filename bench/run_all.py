@@ -61,7 +61,7 @@ BENCH_ENV = {"answer_child": {"LLM_EMBEDDED_PROCESS": "child"}}
 # (training on a lent GPU, one-off training runs scored side by side, experiments) and notes that
 # read a result against an earlier one. Each follows the section named as its key.
 RECORDS = {
-    "retrieval_per_book": ("retrieval_reranker",),
+    "retrieval_per_book": ("retrieval_reranker", "retrieval_biencoder"),
     "model_process": ("verifier_gpu", "verifier_v4_attempt", "verifier_v3"),
     "verify_eval": ("verify_eval_before",),
     "answer_child": ("answer_backends",),
